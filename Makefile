@@ -1,0 +1,41 @@
+# The two commands a newcomer types are `make run` and `make test`; the rest are conveniences.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+INSTALLED := $(VENV)/.installed
+SCALE ?= 1
+SEED ?= 42
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: install run test dev parse clean
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(BIN)/python -m pip install --quiet uv==0.13.9
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]' \
+	  || $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+parse: install
+	$(BIN)/mot parse
+
+run: parse
+	$(BIN)/mot generate --scale $(SCALE) --seed $(SEED)
+	$(BIN)/mot run
+
+test: parse
+	$(BIN)/pytest
+
+dev: parse
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -m orchestration.definitions
+
+clean:
+	rm -rf landing warehouse published reports .dagster target logs

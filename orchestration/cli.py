@@ -1,0 +1,104 @@
+"""`mot`: the project's command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .settings import PROJECT_DIR, Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Moments-of-truth warehouse: generate sample exports, ingest, build, check, publish."""
+
+
+@main.command()
+@click.option("--scale", type=float, default=1.0, show_default=True, help="1 = 10,000 prospects; fractions allowed.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same files.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Landing folder to write. [default: $MOT_LANDING_DIR or landing/]")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2026-01-01", show_default=True,
+              help="First day of the generated window.")
+@click.option("--days", type=int, default=181, show_default=True, help="Length of the window in days.")
+def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) -> None:
+    """Write sample vendor-shaped exports (CRM, GA4, surveys, reviews) and their truth file."""
+    from .generator import generate as run_generator
+
+    out_dir = out_dir or Settings.from_env().landing_dir
+    started = time.perf_counter()
+    truth = run_generator(out_dir, scale=scale, seed=seed, start=start.date(), days=days)
+    counts = truth.get("counts", {})
+    click.echo(f"wrote sample exports to {out_dir} in {time.perf_counter() - started:.1f}s: "
+               + json.dumps(counts, default=str)[:400])
+
+
+@main.command()
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
+def ingest(landing: Path | None) -> None:
+    """Load landing files into the warehouse's raw tables without Dagster (for development)."""
+    import duckdb
+
+    from .ingestion import ingest_table, load_config
+
+    settings = Settings.from_env()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    landing = landing or settings.landing_dir
+    with duckdb.connect(str(settings.warehouse_path)) as conn:
+        for spec in load_config():
+            for report in ingest_table(conn, spec, landing):
+                click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
+                           f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
+
+
+@main.command()
+def parse() -> None:
+    """Parse the dbt project into target/manifest.json (what Dagster loads)."""
+    Settings.from_env().export()
+    from .dbt_project import ensure_manifest
+
+    ensure_manifest(force=True)
+    click.echo("dbt manifest written to target/manifest.json")
+
+
+@main.command()
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
+def run(landing: Path | None) -> None:
+    """Run the nightly job through Dagster (ingest, raw checks, dbt build, publish) and print a summary."""
+    if landing:
+        os.environ["MOT_LANDING_DIR"] = str(landing.resolve())
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env()
+    settings.export()
+
+    from dagster import DagsterInstance
+
+    from . import summary
+    from .definitions import build_definitions
+
+    started = time.perf_counter()
+    result = build_definitions(settings).get_job_def("nightly").execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+    click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - started:.1f}s "
+               f"(run {result.run_id})\n")
+    click.echo(summary.render(settings))
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        click.echo(f"\nfailed steps: {', '.join(failed) or 'see the Dagster run log'}", err=True)
+        sys.exit(1)
+
+
+@main.command("summary")
+def show_summary() -> None:
+    """Print the summary of the last run: raw counts, quarantine, published tables, speed to lead."""
+    from . import summary
+
+    click.echo(summary.render(Settings.from_env()))

@@ -1,0 +1,52 @@
+"""Paths and knobs of a run, read from the environment with defaults under the project folder.
+
+Every process of a run (the CLI, Dagster, the dbt subprocess) must agree on these, so they are
+resolved to absolute paths once and exported back to the environment dbt reads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def _path(var: str, default: str) -> Path:
+    value = Path(os.environ.get(var) or default)
+    return value if value.is_absolute() else (PROJECT_DIR / value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse_path: Path
+    publish_dir: Path
+    reports_dir: Path
+    dbt_target: str
+    duckdb_memory_limit: str
+    duckdb_threads: int
+
+    @property
+    def published_path(self) -> Path:
+        return self.publish_dir / "marts.duckdb"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            landing_dir=_path("MOT_LANDING_DIR", "landing"),
+            warehouse_path=_path("MOT_WAREHOUSE_PATH", "warehouse/warehouse.duckdb"),
+            publish_dir=_path("MOT_PUBLISH_DIR", "published"),
+            reports_dir=_path("MOT_REPORTS_DIR", "reports"),
+            dbt_target=os.environ.get("MOT_DBT_TARGET", "duckdb"),
+            duckdb_memory_limit=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "4GB"),
+            duckdb_threads=int(os.environ.get("MOT_DUCKDB_THREADS", "2")),
+        )
+
+    def export(self) -> None:
+        """Make the dbt subprocess (profiles.yml) see the same absolute paths."""
+        os.environ["MOT_WAREHOUSE_PATH"] = str(self.warehouse_path)
+        os.environ["MOT_DBT_TARGET"] = self.dbt_target
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

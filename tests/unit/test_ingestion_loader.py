@@ -1,0 +1,123 @@
+"""The loader on small hand-written files: quarantine, reconciliation, idempotence, replacement."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import duckdb
+import pytest
+
+from orchestration.ingestion import ingest_table, load_config
+
+SPECS = {spec.raw_table: spec for spec in load_config()}
+OWNERS_HEADER = '"Owner ID","First Name","Last Name","Email","Team","Role","Qualified"\n'
+
+
+@pytest.fixture()
+def conn(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield connection
+    connection.close()
+
+
+def write(path, text, mode="w"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "gz":
+        with gzip.open(path, "wt", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def quarantine(conn, table):
+    return conn.execute(
+        "select row_number, line_number, column_name, reason from ingest.quarantine "
+        "where raw_table = ? order by row_number", [table]
+    ).fetchall()
+
+
+def test_bad_rows_are_quarantined_with_row_column_and_reason(tmp_path, conn):
+    write(tmp_path / "crm/owners.csv", OWNERS_HEADER
+          + "1,Ann,Lee,ann@example.com,East,SDR,true\n"
+          + '2,Bob,"Ray\nJr",bob@example.com,East,AE,maybe\n'   # quoted newline; bad boolean
+          + "3,Cy,Doe\n"                                         # too few fields
+          + ",Di,Fox,di@example.com,West,AE,false\n")            # required id missing
+    [report] = ingest_table(conn, SPECS["crm_owners"], tmp_path)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (4, 1, 3)
+    assert quarantine(conn, "crm_owners") == [
+        (2, 3, "is_qualified", "is_qualified: 'maybe' is not a boolean"),
+        (3, 5, None, "expected 7 fields, found 3"),
+        (4, 6, "owner_id", "owner_id: required value is missing"),
+    ]
+    assert conn.execute("select owner_id, is_qualified, _row_number from raw.crm_owners").fetchall() == [("1", True, 1)]
+
+
+def test_unparseable_timestamp_and_number_name_their_column(tmp_path, conn):
+    header = '"Owner ID","Date","Activity","Hours"\n'
+    write(tmp_path / "crm/time_logs.csv", header + "7,2026-01-05,outreach,2.5\n7,2026-02-30,outreach,1\n7,2026-01-06,admin,lots\n")
+    [report] = ingest_table(conn, SPECS["crm_time_logs"], tmp_path)
+    assert report.rows_read == report.rows_loaded + report.rows_quarantined == 3
+    reasons = {row[2]: row[3] for row in quarantine(conn, "crm_time_logs")}
+    assert reasons == {"logged_on": "logged_on: '2026-02-30' is not a valid date",
+                       "hours": "hours: 'lots' is not a valid double"}
+
+
+def test_reingesting_an_unchanged_file_is_a_no_op(tmp_path, conn):
+    write(tmp_path / "crm/owners.csv", OWNERS_HEADER + "1,Ann,Lee,a@example.com,East,SDR,true\n3,Cy\n")
+    first = ingest_table(conn, SPECS["crm_owners"], tmp_path)
+    second = ingest_table(conn, SPECS["crm_owners"], tmp_path)
+    assert [r.status for r in first] == ["loaded"] and [r.status for r in second] == ["unchanged"]
+    assert conn.execute("select count(*) from raw.crm_owners").fetchone()[0] == 1
+    assert conn.execute("select count(*) from ingest.quarantine").fetchone()[0] == 1
+    assert conn.execute("select count(*) from ingest.load_log").fetchone()[0] == 1
+
+
+def test_a_file_replaced_under_the_same_name_replaces_its_rows(tmp_path, conn):
+    path = write(tmp_path / "crm/owners.csv", OWNERS_HEADER + "1,Ann,Lee,a@example.com,East,SDR,true\n2,Bo\n")
+    ingest_table(conn, SPECS["crm_owners"], tmp_path)
+    write(path, OWNERS_HEADER + "1,Ann,Lee,a@example.com,East,AE,true\n2,Bob,Ray,b@example.com,West,AE,false\n")
+    [report] = ingest_table(conn, SPECS["crm_owners"], tmp_path)
+    assert report.status == "replaced" and report.rows_loaded == 2
+    assert conn.execute("select owner_id, role from raw.crm_owners order by 1").fetchall() == [("1", "AE"), ("2", "AE")]
+    assert quarantine(conn, "crm_owners") == []
+
+
+def test_missing_required_column_rejects_the_file_and_names_the_mapping(tmp_path, conn):
+    write(tmp_path / "crm/owners.csv", '"First Name","Team"\nAnn,East\n')
+    [report] = ingest_table(conn, SPECS["crm_owners"], tmp_path)
+    assert report.status == "rejected"
+    assert "'Owner ID' (-> owner_id)" in report.message
+    assert "sources.crm.tables.owners.columns" in report.message
+    assert "crm/owners.csv" in report.message
+
+
+def test_ndjson_lines_flatten_ga4_params_and_keep_long_ids_as_text(tmp_path, conn):
+    event = {
+        "event_date": "20260105", "event_timestamp": 1767600000123456, "event_name": "form_submit",
+        "user_pseudo_id": "1234567890123456789.1767600000", "user_id": "000123",
+        "event_params": [{"key": "ga_session_id", "value": {"int_value": 1767600000}},
+                         {"key": "contact_method", "value": {"string_value": "phone"}}],
+        "collected_traffic_source": {"manual_source": "google", "manual_medium": "cpc"},
+        "device": {"category": "mobile"},
+    }
+    write(tmp_path / "web/events_20260105.ndjson",
+          json.dumps(event) + "\n" + "{not json\n" + json.dumps({**event, "event_timestamp": "soon"}) + "\n")
+    [report] = ingest_table(conn, SPECS["web_events"], tmp_path)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 1, 2)
+    row = conn.execute(
+        "select user_pseudo_id, user_id, ga_session_id, requested_contact_method, traffic_medium, "
+        "device_category, event_timestamp_micros from raw.web_events"
+    ).fetchone()
+    assert row == ("1234567890123456789.1767600000", "000123", 1767600000, "phone", "cpc", "mobile", 1767600000123456)
+    assert [r[:3] for r in quarantine(conn, "web_events")] == [(2, 2, None), (3, 3, "event_timestamp_micros")]
+
+
+def test_gzip_bom_and_crlf_are_read(tmp_path, conn):
+    write(tmp_path / "crm/owners.csv.gz", "\ufeff" + OWNERS_HEADER.replace("\n", "\r\n")
+          + "1,Ann,Lee,a@example.com,East,SDR,true\r\n", mode="gz")
+    spec = SPECS["crm_owners"]
+    [report] = ingest_table(conn, type(spec)(**{**spec.__dict__, "files": "crm/owners*.csv*"}), tmp_path)
+    assert report.rows_loaded == 1 and report.rows_quarantined == 0
+    assert conn.execute("select owner_id, is_qualified from raw.crm_owners").fetchall() == [("1", True)]
