@@ -1,7 +1,5 @@
 """Great Expectations suites as Dagster asset checks. Raw checks are blocking: dbt waits for them."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, MetadataValue, asset_check

@@ -6,7 +6,7 @@ from .checks import raw_checks
 from .dbt_assets import moments_dbt_assets
 from .ingestion.assets import ingestion_assets
 from .jobs import nightly_job
-from .publish import published_marts
+from .publish_asset import published_marts
 from .resources import build_resources
 from .schedules import nightly_schedule
 from .settings import Settings

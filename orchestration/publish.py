@@ -13,11 +13,6 @@ import uuid
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
-
-from .dbt_assets import MART_KEYS
-from .resources import PathsResource, WarehouseResource
-
 PUBLISHED_SCHEMA = "marts"
 
 
@@ -73,24 +68,3 @@ def _fsync(path: Path) -> None:
 def _sql(path: Path) -> str:
     return str(path).replace("'", "''")
 
-
-# -- the Dagster asset ------------------------------------------------------------------------
-
-
-@asset(
-    key=["published", "marts"],
-    deps=MART_KEYS,
-    group_name="publish",
-    kinds={"duckdb"},
-    description="The BI-facing DuckDB file: facts, dimensions and marts only, replaced atomically "
-    "after every blocking check upstream has passed.",
-)
-def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
-    counts = publish_marts(Path(warehouse.path), Path(paths.published_path))
-    context.log.info(f"published {len(counts)} tables to {paths.published_path}")
-    return MaterializeResult(
-        metadata={
-            "path": MetadataValue.path(paths.published_path),
-            "tables": MetadataValue.json(counts),
-        }
-    )

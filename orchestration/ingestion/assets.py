@@ -1,7 +1,5 @@
 """One Dagster asset per raw table, built from the source configuration."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset

@@ -1,0 +1,28 @@
+"""The publish step as a Dagster asset: it runs only when everything upstream built and passed."""
+
+from pathlib import Path
+
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from .dbt_assets import MART_KEYS
+from .publish import publish_marts
+from .resources import PathsResource, WarehouseResource
+
+
+@asset(
+    key=["published", "marts"],
+    deps=MART_KEYS,
+    group_name="publish",
+    kinds={"duckdb"},
+    description="The BI-facing DuckDB file: facts, dimensions and marts only, replaced atomically "
+    "after every blocking check upstream has passed.",
+)
+def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
+    counts = publish_marts(Path(warehouse.path), Path(paths.published_path))
+    context.log.info(f"published {len(counts)} tables to {paths.published_path}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(paths.published_path),
+            "tables": MetadataValue.json(counts),
+        }
+    )
