@@ -67,3 +67,19 @@ def nightly(sample, truth, tmp_path_factory) -> NightlyRun:
     settings = settings_for(tmp_path_factory.mktemp("nightly"), sample)
     result = run_nightly(settings)
     return NightlyRun(settings, result, truth)
+
+
+def planted_rows_by_table(truth: dict) -> dict[str, tuple[int, int]]:
+    """(rows written, malformed rows planted) per raw table, from the generator's truth file."""
+    from fnmatch import fnmatch
+
+    from orchestration.ingestion import load_config
+
+    by_table = {}
+    for spec in load_config():
+        files = [name for name in truth["dirt"] if name == spec.files or fnmatch(name, spec.files)]
+        by_table[spec.raw_table] = (
+            sum(truth["dirt"][f]["rows_written"] for f in files),
+            sum(len(truth["dirt"][f]["malformed"]) for f in files),
+        )
+    return by_table

@@ -1,0 +1,96 @@
+"""Planted parameters: the effects the sample data carries and the marts must recover."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# (label, lower, upper) seconds from zmot to the first response attempt, as in
+# seeds/response_time_buckets.csv; `>24h` is open-ended there, the generator stops at 7 days.
+BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
+    ("<5m", 0, 300),
+    ("5–60m", 300, 3600),
+    ("1–2h", 3600, 7200),
+    ("2–24h", 7200, 86400),
+    (">24h", 86400, 7 * 86400),
+    ("never", None, None),
+)
+NEVER = len(BUCKETS) - 1
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    share: float  # of leads (contact owners come from this team)
+    proposal_rate: float  # deal reaches presentationscheduled (invitation to tender)
+    win_rate: float  # closedwon among deals that reached presentationscheduled
+    hours_per_good_lead: float  # outreach hours logged per lead reaching fmot
+
+
+@dataclass(frozen=True)
+class Planted:
+    # Share of leads per response-time bucket, in BUCKETS order (realized shares drift towards
+    # `never` for leads too young at the as-of time to be answered in their planted bucket).
+    bucket_mix: tuple[float, ...] = (0.15, 0.30, 0.15, 0.20, 0.12, 0.08)
+    p_fmot_lt_5m: float = 0.42
+    p_fmot_5_60m: float = 0.33
+    p_fmot_2_24h: float = 0.03
+    # HBR 2011: answered within 1 h ~7x as likely to qualify as at 1-2 h, ~60x as after 24 h.
+    within_1h_over_1_2h: float = 7.0
+    within_1h_over_gt_24h: float = 60.0
+
+    # Original Source of non-referred leads; OFFLINE_SOURCES leads have no web events.
+    channel_mix: tuple[tuple[str, float], ...] = (
+        ("PAID_SEARCH", 0.25),
+        ("PAID_SOCIAL", 0.20),
+        ("EMAIL_MARKETING", 0.10),
+        ("ORGANIC_SEARCH", 0.25),
+        ("DIRECT_TRAFFIC", 0.10),
+        ("OFFLINE_SOURCES", 0.10),
+    )
+    contact_method_mix: tuple[tuple[str, float], ...] = (("phone", 0.50), ("email", 0.35), ("meeting", 0.15))
+    email_instead_of_call: float = 0.30  # phone-requesting answered leads first answered by EMAIL
+    unqualified_first_responder: float = 0.10  # first attempt by Front Desk / Intern
+
+    teams: tuple[Team, ...] = (
+        Team("Inbound East", 0.40, proposal_rate=0.50, win_rate=0.38, hours_per_good_lead=21.0),
+        Team("Inbound West", 0.40, proposal_rate=0.75, win_rate=0.80, hours_per_good_lead=10.0),
+        Team("Enterprise", 0.20, proposal_rate=0.60, win_rate=0.55, hours_per_good_lead=15.5),
+    )
+    deal_rate: float = 0.60  # fmot leads that get a deal
+
+    # NPS planted per monthly zmot cohort (month 1, 2, ...; the last value repeats).
+    nps_by_cohort: tuple[float, ...] = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0)
+    nps_passive_share: float = 0.25
+    nps_response_rate: float = 0.80
+    csat_response_rate: float = 0.30
+    review_share_promoters: float = 0.40
+    review_share_others: float = 0.05
+    referred_share: float = 0.01  # of prospects: referred by a customer (rmot of the referrer)
+
+    anonymous_visitors_per_prospect: float = 1.5
+    # Dirt.
+    duplicate_engagements: float = 0.01
+    duplicate_web_events: float = 0.005
+    duplicate_contacts: float = 0.0005
+    late_web_events: float = 0.002
+
+    derived: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        assert len(self.bucket_mix) == len(BUCKETS) and abs(sum(self.bucket_mix) - 1) < 1e-9
+        w1, w2 = self.bucket_mix[0], self.bucket_mix[1]
+        within_1h = (w1 * self.p_fmot_lt_5m + w2 * self.p_fmot_5_60m) / (w1 + w2)
+        p = (
+            self.p_fmot_lt_5m,
+            self.p_fmot_5_60m,
+            within_1h / self.within_1h_over_1_2h,
+            self.p_fmot_2_24h,
+            within_1h / self.within_1h_over_gt_24h,
+            0.0,
+        )
+        object.__setattr__(self, "derived", {"p_fmot": p, "p_fmot_within_1h": within_1h})
+
+    @property
+    def p_fmot(self) -> tuple[float, ...]:
+        """P(fmot | bucket) in BUCKETS order; 1-2h and >24h follow from the planted ratios."""
+        return self.derived["p_fmot"]
