@@ -5,6 +5,8 @@ so every table holds exactly what the landing files will show."""
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 
 from .context import DAY, Ctx
@@ -61,18 +63,23 @@ EXTRAS = (
     ("meeting_completed", 0.015, "OUTBOUND", "unqualified"),
 )
 MAX_EXTRAS = 8
+EXPECTED_FMOT_RATE = 0.2  # what the planted bucket mix and rates give, near enough to staff teams
 DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
                "decisionmakerboughtin", "contractsent", "closedwon", "closedlost")
 
 
 def owner_rows(ctx: Ctx) -> list[dict]:
-    """Reps grow mildly with scale: per team SDRs, AEs and one Support; a few unqualified."""
-    n_sdr = max(2, round(3 * ctx.scale ** 0.3))
-    n_ae = max(1, round(n_sdr / 2))
-    staff = [(t.name, role) for t in ctx.planted.teams
-             for role, n in (("SDR", n_sdr), ("AE", n_ae), ("Support", 1)) for _ in range(n)]
+    """Each team is staffed for its planted outreach hours at about six hours a rep a workday
+    (two SDRs to an AE, one Support), so no rep logs an impossible day; a few unqualified."""
+    workdays = ctx.days * 5 / 7
+    staff = []
+    for t in ctx.planted.teams:
+        expected_hours = ctx.n_prospects * t.share * EXPECTED_FMOT_RATE * t.hours_per_good_lead
+        n_reps = max(3, math.ceil(expected_hours / (workdays * 6)))
+        n_ae = max(1, n_reps // 3)
+        staff += [(t.name, role) for role, n in (("SDR", n_reps - n_ae), ("AE", n_ae), ("Support", 1)) for _ in range(n)]
     teams = [t.name for t in ctx.planted.teams]
-    staff += [(teams[i % len(teams)], ("Front Desk", "Intern")[i % 2]) for i in range(max(2, n_sdr // 2))]
+    staff += [(teams[i % len(teams)], ("Front Desk", "Intern")[i % 2]) for i in range(max(2, len(staff) // 10))]
     rows = []
     for i, (team, role) in enumerate(staff):
         first = FIRST_NAMES[(7 * i + ctx.seed) % len(FIRST_NAMES)]

@@ -1,11 +1,13 @@
 """Landing files -> raw tables, losing nothing.
 
-Each file goes through two passes:
-1. Python reads the file's structure (CSV records, JSON lines) and numbers its data rows; a row
-   that cannot be read (wrong field count, invalid JSON, bad UTF-8) is quarantined here. The
-   rest is written, still as text, to a normalised CSV in the canonical column order.
-2. DuckDB reads that CSV and checks every typed column in one vectorised pass; a row with a value
-   that does not parse, or a required value missing, is quarantined with the columns at fault.
+Each file is first staged as text in a temporary table, one row per data row of the file, with
+its row and line number and, when the row's structure cannot be read, the reason:
+- CSV: Python's csv module reads the records (quoted newlines, BOM, gzip) and numbers them; a row
+  with the wrong field count or undecodable bytes is staged with its reason.
+- JSON lines: DuckDB reads each line as text, in parallel; an invalid JSON line or bad encoding
+  is staged with its reason; fields and GA4 event_params are extracted in SQL.
+Then one vectorised pass checks every typed column: a row whose structure is bad, whose value
+does not parse, or whose required value is missing goes to quarantine with the columns at fault.
 
 A file is loaded in one transaction (its earlier rows, if its content changed, are replaced), so
 rows read = rows loaded + rows quarantined holds for every file, and an unchanged file is a no-op.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import json
 import sys
 import tempfile
 import uuid
@@ -44,6 +45,7 @@ TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 BOOLEAN_WORDS = TRUE_WORDS + ("false", "f", "0", "no", "n")
 RAW_RECORD_LIMIT = 2000
+MAX_LINE_BYTES = 64 * 1024 * 1024
 
 csv.field_size_limit(sys.maxsize)
 
@@ -65,15 +67,6 @@ class FileReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class _RejectedRow:
-    row_number: int
-    line_number: int
-    column_name: str | None
-    reason: str
-    raw_record: str
 
 
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
@@ -129,14 +122,12 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, la
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with tempfile.TemporaryDirectory(prefix="mot-ingest-") as scratch:
-        normalised = Path(scratch) / "rows.csv"
         try:
-            rejected, rows_read = _normalise(spec, path, normalised)
+            _stage(conn, spec, path, Path(scratch))
         except FileRejected as exc:
             report.status, report.message = "rejected", f"{relative}: {exc}"
             _log(conn, load_id, report, loaded_at)
             return report
-        report.rows_read = rows_read
         conn.execute("begin transaction")
         try:
             conn.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _source_file = ?", [relative])
@@ -144,11 +135,9 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, la
                 f"delete from {META_SCHEMA}.quarantine where raw_table = ? and source_file = ?",
                 [spec.raw_table, relative],
             )
-            _quarantine_rows(conn, spec, relative, checksum, load_id, loaded_at, rejected)
-            report.rows_quarantined, report.rows_loaded = _load_typed(
-                conn, spec, normalised, relative, checksum, load_id, loaded_at
+            report.rows_read, report.rows_loaded, report.rows_quarantined = _load_typed(
+                conn, spec, relative, checksum, load_id, loaded_at
             )
-            report.rows_quarantined += len(rejected)
             if report.rows_read != report.rows_loaded + report.rows_quarantined:
                 raise RuntimeError(f"{relative}: rows read != loaded + quarantined ({report})")
             _log(conn, load_id, report, loaded_at)
@@ -156,6 +145,8 @@ def ingest_file(conn: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, la
         except BaseException:
             conn.execute("rollback")
             raise
+        finally:
+            conn.execute("drop table if exists _landing")
     return report
 
 
@@ -175,7 +166,29 @@ def _log(conn, load_id: str, report: FileReport, loaded_at: datetime) -> None:
     )
 
 
-# -- pass 1: structure ------------------------------------------------------------------------
+# -- pass 1: structure -> temp table _landing (text) ------------------------------------------
+
+STAGED = ("_row_number", "_line_number", "_raw_record", "_structural")
+
+
+def _stage(conn, spec: TableSpec, path: Path, scratch: Path) -> None:
+    if spec.format == "csv":
+        normalised = scratch / "rows.csv"
+        _normalise_csv(spec, path, normalised)
+        columns = ", ".join(f"'{c}': 'VARCHAR'" for c in (*STAGED, *_output_columns(spec)))
+        conn.execute(
+            f"""create or replace temp table _landing as
+                select * from read_csv('{_sql_path(normalised)}', header = true, auto_detect = false,
+                    columns = {{{columns}}}, delim = ',', quote = '"', escape = '"',
+                    max_line_size = {MAX_LINE_BYTES})"""
+        )
+    else:
+        _stage_ndjson(conn, spec, path)
+
+
+def _output_columns(spec: TableSpec) -> list[str]:
+    return [c.name for c in spec.columns] + ([spec.keep_json] if spec.keep_json else [])
+
 
 @contextmanager
 def _open_text(path: Path) -> Iterator:
@@ -189,29 +202,19 @@ def _has_bad_utf8(values) -> bool:
     return any(v and any("\udc80" <= ch <= "\udcff" for ch in v) for v in values)
 
 
-def _normalise(spec: TableSpec, path: Path, out: Path) -> tuple[list[_RejectedRow], int]:
-    reader = _normalise_csv if spec.format == "csv" else _normalise_ndjson
-    with open(out, "w", newline="", encoding="utf-8", errors="surrogateescape") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["_row_number", "_line_number", "_raw_record", *_output_columns(spec)])
-        return reader(spec, path, writer)
-
-
-def _output_columns(spec: TableSpec) -> list[str]:
-    return [c.name for c in spec.columns] + ([spec.keep_json] if spec.keep_json else [])
-
-
-def _normalise_csv(spec: TableSpec, path: Path, writer) -> tuple[list[_RejectedRow], int]:
-    rejected: list[_RejectedRow] = []
-    rows_read = 0
-    with _open_text(path) as handle:
+def _normalise_csv(spec: TableSpec, path: Path, out: Path) -> None:
+    """Write the file's records to `out` as text in the canonical column order, numbered."""
+    with _open_text(path) as handle, open(out, "w", newline="", encoding="utf-8") as target:
+        writer = csv.writer(target)
+        writer.writerow([*STAGED, *_output_columns(spec)])
         records = csv.reader(handle)
         header = next(records, None)
         if header is None:
             raise FileRejected("the file is empty (no header row)")
         header = [h.strip() for h in header]
         positions = _header_positions(spec, header)
-        width = len(header)
+        width, blank = len(header), [""] * len(positions)
+        rows_read = 0
         line_number = records.line_num + 1  # where the next record starts (it may span lines)
         for record in records:
             start, line_number = line_number, records.line_num + 1
@@ -219,15 +222,14 @@ def _normalise_csv(spec: TableSpec, path: Path, writer) -> tuple[list[_RejectedR
                 continue  # a blank line is not a row
             rows_read += 1
             raw = ",".join(record)[:RAW_RECORD_LIMIT]
-            if len(record) != width:
-                rejected.append(_RejectedRow(rows_read, start, None, f"expected {width} fields, found {len(record)}", raw))
-                continue
             if _has_bad_utf8(record):
-                rejected.append(_RejectedRow(rows_read, start, None, "invalid UTF-8", raw))
-                continue
-            values = [record[i].strip() if i is not None else "" for i in positions]
-            writer.writerow([rows_read, start, raw, *values])
-    return rejected, rows_read
+                clean = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                writer.writerow([rows_read, start, clean, "invalid UTF-8", *blank])
+            elif len(record) != width:
+                writer.writerow([rows_read, start, raw, f"expected {width} fields, found {len(record)}", *blank])
+            else:
+                values = [record[i].strip() if i is not None else "" for i in positions]
+                writer.writerow([rows_read, start, raw, "", *values])
 
 
 def _header_positions(spec: TableSpec, header: list[str]) -> list[int | None]:
@@ -241,57 +243,86 @@ def _header_positions(spec: TableSpec, header: list[str]) -> list[int | None]:
     return [header.index(c.source) if c.source in header else None for c in spec.columns]
 
 
-def _normalise_ndjson(spec: TableSpec, path: Path, writer) -> tuple[list[_RejectedRow], int]:
-    rejected: list[_RejectedRow] = []
-    rows_read = 0
-    with _open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            rows_read += 1
-            raw = line.rstrip("\r\n")[:RAW_RECORD_LIMIT]
-            if _has_bad_utf8([line]):
-                rejected.append(_RejectedRow(rows_read, line_number, None, "invalid UTF-8", raw))
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                rejected.append(_RejectedRow(rows_read, line_number, None, f"invalid JSON: {exc.msg}", raw))
-                continue
-            if not isinstance(record, dict):
-                rejected.append(_RejectedRow(rows_read, line_number, None, "a JSON line is not an object", raw))
-                continue
-            values = [_as_text(_extract(record, c)) for c in spec.columns]
-            if spec.keep_json:
-                values.append(json.dumps(record.get(spec.keep_json), separators=(",", ":")))
-            writer.writerow([rows_read, line_number, raw, *values])
-    return rejected, rows_read
+GA4_PARAMS = "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, double_value VARCHAR, float_value VARCHAR))[]"
+GA4_PARAMS_KEY = "event_params"
 
 
-def _extract(record: dict, column: ColumnSpec):
-    if column.source.startswith("param:"):
-        key = column.source.removeprefix("param:")
-        for param in record.get("event_params") or []:
-            if isinstance(param, dict) and param.get("key") == key:
-                value = param.get("value") or {}
-                for kind in ("string_value", "int_value", "double_value", "float_value"):
-                    if value.get(kind) is not None:
-                        return value[kind]
-        return None
-    value = record
-    for part in column.source.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
+def _json_path(dotted: str) -> str:
+    return "$." + ".".join('"' + part.replace('"', "").replace("'", "") + '"' for part in dotted.split("."))
 
 
-def _as_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value).strip()
+def _stage_ndjson(conn, spec: TableSpec, path: Path) -> None:
+    """JSON lines, read by DuckDB: the row number is the line number; a blank line is no row.
+
+    Each line is parsed once (one json_extract_string over every path) and GA4's event_params
+    list once, into key/value pairs that each `param:` column picks from.
+    """
+    paths = [_json_path(c.source) for c in spec.columns if not c.source.startswith("param:")]
+    params_at = len(paths) + 1
+    paths.append(_json_path(GA4_PARAMS_KEY))
+    keep_at = len(paths) + 1
+    if spec.keep_json:
+        paths.append(_json_path(spec.keep_json))
+    fields, at = [], 0
+    for column in spec.columns:
+        if column.source.startswith("param:"):
+            key = column.source.removeprefix("param:").replace("'", "''")
+            sql = f"list_filter(_params, p -> p.k = '{key}')[1].v"
+        else:
+            at += 1
+            sql = f"_fields[{at}]"
+        fields.append(f'nullif(trim({sql}), \'\') as "{column.name}"')
+    if spec.keep_json:
+        fields.append(f'_fields[{keep_at}] as "{spec.keep_json}"')
+    path_list = ", ".join(f"'{p}'" for p in paths)
+
+    conn.execute("drop table if exists _line_rejects")
+    conn.execute("drop table if exists _line_reject_scans")
+    conn.execute(
+        f"""create or replace temp table _lines as
+            select ordinality as _ordinal, line
+            from read_csv('{_sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false,
+                 auto_detect = false, delim = '\x01', quote = '', escape = '', max_line_size = {MAX_LINE_BYTES},
+                 store_rejects = true, rejects_table = '_line_rejects', rejects_scan = '_line_reject_scans')
+            with ordinality"""
+    )
+    # A line DuckDB could not read (bad encoding) is missing from _lines: shift the ordinals after it.
+    unreadable = conn.execute("select count(*) from _line_rejects").fetchone()[0]
+    line_number = (
+        "_ordinal + (select count(*) from rejected r where r.line - r.nth < _ordinal)" if unreadable else "_ordinal"
+    )
+    conn.execute(
+        f"""create or replace temp table _landing as
+            with rejected as (
+                select line, row_number() over (order by line) as nth from _line_rejects
+            ), numbered as (
+                select {line_number} as _line_number, line
+                from _lines where line is not null and trim(line) <> ''
+            ), parsed as (
+                select _line_number, line,
+                       case when not json_valid(line) then 'invalid JSON'
+                            when json_type(line) <> 'OBJECT' then 'a JSON line is not an object' end as _structural
+                from numbered
+            ), extracted as (
+                select *, case when _structural is null then json_extract_string(line, [{path_list}]) end as _fields
+                from parsed
+            ), with_params as (
+                select *,
+                       list_transform(try_cast(_fields[{params_at}] as {GA4_PARAMS}), p -> {{
+                           'k': p.key,
+                           'v': coalesce(p.value.string_value, p.value.int_value, p.value.double_value, p.value.float_value)
+                       }}) as _params
+                from extracted
+            )
+            select cast(_line_number as varchar) as _row_number, cast(_line_number as varchar) as _line_number,
+                   left(line, {RAW_RECORD_LIMIT}) as _raw_record, _structural, {', '.join(fields)}
+            from with_params
+            union all
+            select cast(line as varchar), cast(line as varchar), left(csv_line, {RAW_RECORD_LIMIT}),
+                   'unreadable line: ' || error_message, {', '.join(['null'] * len(fields))}
+            from _line_rejects"""
+    )
+    conn.execute("drop table _lines")
 
 
 # -- pass 2: types ----------------------------------------------------------------------------
@@ -325,22 +356,16 @@ def _failure(column: ColumnSpec) -> str:
     return f"case {' '.join(checks)} end" if checks else "null"
 
 
-def _load_typed(conn, spec: TableSpec, normalised: Path, relative: str, checksum: str,
-                load_id: str, loaded_at: datetime) -> tuple[int, int]:
-    text_columns = ["_row_number", "_line_number", "_raw_record", *_output_columns(spec)]
-    column_types = ", ".join(f"'{c}': 'VARCHAR'" for c in text_columns)
-    conn.execute(
-        f"""create or replace temp table _landing as
-            select * from read_csv('{_sql_path(normalised)}', header = true, auto_detect = false,
-                columns = {{{column_types}}}, delim = ',', quote = '"', escape = '"',
-                max_line_size = 67108864)"""
-    )
+def _load_typed(conn, spec: TableSpec, relative: str, checksum: str, load_id: str,
+                loaded_at: datetime) -> tuple[int, int, int]:
+    """Move the staged rows of one file into quarantine or the raw table; return the counts."""
     failures = [_failure(c) for c in spec.columns]
     first_column = " ".join(f"when ({f}) is not null then '{c.name}'" for c, f in zip(spec.columns, failures))
     conn.execute(
         f"""create or replace temp table _checked as
-            select *, nullif(concat_ws('; ', {', '.join(failures)}), '') as _reason,
-                   case {first_column} end as _column
+            select *,
+                   coalesce(_structural, nullif(concat_ws('; ', {', '.join(failures)}), '')) as _reason,
+                   case when _structural is null then case {first_column} end end as _column
             from _landing"""
     )
     conn.execute(
@@ -359,22 +384,11 @@ def _load_typed(conn, spec: TableSpec, normalised: Path, relative: str, checksum
             from _checked where _reason is null order by cast(_row_number as bigint)""",
         [relative, checksum, loaded_at, spec.timezone, load_id],
     )
-    quarantined, loaded = conn.execute(
-        "select count(*) filter (where _reason is not null), count(*) filter (where _reason is null) from _checked"
+    read, quarantined = conn.execute(
+        "select count(*), count(*) filter (where _reason is not null) from _checked"
     ).fetchone()
-    conn.execute("drop table _landing")
     conn.execute("drop table _checked")
-    return quarantined, loaded
-
-
-def _quarantine_rows(conn, spec: TableSpec, relative: str, checksum: str, load_id: str,
-                     loaded_at: datetime, rows: list[_RejectedRow]) -> None:
-    if rows:
-        conn.executemany(
-            f"insert into {META_SCHEMA}.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[load_id, spec.raw_table, relative, checksum, r.row_number, r.line_number, r.column_name,
-              r.reason, r.raw_record.encode("utf-8", "replace").decode("utf-8"), loaded_at] for r in rows],
-        )
+    return read, read - quarantined, quarantined
 
 
 def _sql_path(path: Path) -> str:

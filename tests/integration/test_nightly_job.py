@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from conftest import run_nightly, settings_for
+from conftest import planted_rows_by_table, run_nightly, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +48,8 @@ def test_every_file_reconciles_and_the_planted_malformed_rows_are_quarantined(ni
         ).fetchall()
         assert unbalanced == []
         quarantined = dict(wh.execute("select raw_table, count(*) from ingest.quarantine group by 1").fetchall())
-    planted = nightly.truth["dirt"]["malformed_by_table"]
-    assert quarantined == {table: n for table, n in planted.items() if n}
+    planted = planted_rows_by_table(nightly.truth)
+    assert quarantined == {table: malformed for table, (_, malformed) in planted.items() if malformed}
 
 
 def test_speed_to_lead_recovers_the_planted_within_1h_over_1_2h_ratio(nightly):
@@ -62,7 +62,7 @@ def test_speed_to_lead_recovers_the_planted_within_1h_over_1_2h_ratio(nightly):
         )
     within_1h = [rows["<5m"][0] + rows["5–60m"][0], rows["<5m"][1] + rows["5–60m"][1]]
     ratio = (within_1h[1] / within_1h[0]) / (rows["1–2h"][1] / rows["1–2h"][0])
-    planted = nightly.truth["ratios"]["within_1h_over_1_2h"]
+    planted = nightly.truth["speed_to_lead"]["within_1h_over_1_2h"]
     assert planted["ci95"][0] <= ratio <= planted["ci95"][1], (ratio, planted)
 
 

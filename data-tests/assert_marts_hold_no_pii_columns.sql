@@ -1,0 +1,34 @@
+-- the marts schema is published to BI: no column there may carry personal data
+-- depends_on: {{ ref('fct_prospect_moments') }}
+-- depends_on: {{ ref('fct_prospect_journey') }}
+-- depends_on: {{ ref('dim_prospects') }}
+-- depends_on: {{ ref('dim_reps') }}
+-- depends_on: {{ ref('mart_speed_to_lead') }}
+with
+
+mart_columns as (
+
+    select
+        table_name,
+        column_name
+    from information_schema.columns
+    where
+        lower(table_catalog) = '{{ ref("dim_prospects").database | lower }}'
+        and lower(table_schema) = '{{ ref("dim_prospects").schema | lower }}'
+
+),
+
+violations as (
+
+    select *
+    from mart_columns
+    where
+        lower(column_name) like '%email%'
+        or lower(column_name) like '%phone%'
+        or lower(column_name) like '%first_name%'
+        or lower(column_name) like '%last_name%'
+        or lower(column_name) like '%reviewer_name%'
+
+)
+
+select * from violations

@@ -1,0 +1,43 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'crm_engagements') }}
+
+),
+
+deduplicated as (
+
+    {{ deduplicate('source', 'engagement_id') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(engagement_id as {{ dbt.type_string() }}) as engagement_id,
+        cast(contact_id as {{ dbt.type_string() }}) as contact_id,
+        cast(nullif(trim(owner_id), '') as {{ dbt.type_string() }}) as owner_id,
+
+        -- strings: vendor enumerations in one case so rules can compare them
+        cast(upper(trim(engagement_type)) as {{ dbt.type_string() }}) as engagement_type,
+        cast(upper(nullif(trim(direction), '')) as {{ dbt.type_string() }}) as direction,
+        cast(upper(nullif(trim(outcome), '')) as {{ dbt.type_string() }}) as outcome,
+        cast(subject as {{ dbt.type_string() }}) as subject,
+
+        -- numerics
+        cast(duration_ms as {{ dbt.type_bigint() }}) as duration_ms,
+
+        -- booleans
+        coalesce(is_templated, false) as is_templated,
+
+        -- timestamps (UTC)
+        cast({{ to_utc('occurred_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as occurred_at,
+        _loaded_at as loaded_at
+
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,57 @@
+{#- A table, unlike the other staging models: GA4 exports are the one source with tens of
+    millions of rows, and a view would redo this dedupe for every reader and test. -#}
+{{ config(materialized='table') }}
+
+with
+
+source as (
+
+    select * from {{ source('web', 'web_events') }}
+
+),
+
+-- GA4 has no event id: an event is its visitor, time, name and parameters
+deduplicated as (
+
+    {{ deduplicate('source', 'user_pseudo_id, event_timestamp_micros, event_name, event_params') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ surrogate_key(['user_pseudo_id', 'event_timestamp_micros', 'event_name', 'event_params']) }}
+            as event_id,
+        cast(user_pseudo_id as {{ dbt.type_string() }}) as user_pseudo_id,
+        cast(nullif(trim(user_id), '') as {{ dbt.type_string() }}) as user_id,
+        cast(ga_session_id as {{ dbt.type_bigint() }}) as ga_session_id,
+        cast(lower(nullif(trim(email_sha256), '')) as {{ dbt.type_string() }}) as email_sha256,
+
+        -- strings
+        cast(event_name as {{ dbt.type_string() }}) as event_name,
+        cast(page_location as {{ dbt.type_string() }}) as page_location,
+        cast(nullif(trim(form_id), '') as {{ dbt.type_string() }}) as form_id,
+        cast(lower(nullif(trim(requested_contact_method), '')) as {{ dbt.type_string() }})
+            as requested_contact_method,
+        cast(nullif(trim(traffic_source), '') as {{ dbt.type_string() }}) as traffic_source,
+        cast(lower(nullif(trim(traffic_medium), '')) as {{ dbt.type_string() }}) as traffic_medium,
+        cast(nullif(trim(traffic_campaign), '') as {{ dbt.type_string() }}) as traffic_campaign,
+        cast(lower(nullif(trim(device_category), '')) as {{ dbt.type_string() }}) as device_category,
+
+        -- dates
+        cast(event_date as {{ dbt.type_string() }}) as event_date,
+
+        -- numerics
+        cast(event_timestamp_micros as {{ dbt.type_bigint() }}) as event_timestamp_micros,
+
+        -- timestamps (UTC: GA4 event time is epoch microseconds)
+        cast({{ epoch_micros_to_timestamp('event_timestamp_micros') }} as {{ dbt.type_timestamp() }})
+            as event_at,
+        _loaded_at as loaded_at
+
+    from deduplicated
+
+)
+
+select * from renamed

@@ -1,0 +1,141 @@
+"""The dbt project on its own: it parses without a database, its manifest keeps the project's
+MUST rules (contracts, schemas, no PII in marts, sources wired to the ingestion assets), and
+`dbt build` on a generated sample reproduces the generator's speed-to-lead truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+PII_MARKERS = ("email", "phone", "first_name", "last_name", "reviewer_name")
+
+
+def run_dbt(args: list[str], warehouse: Path, target_path: Path, **env: str) -> subprocess.CompletedProcess:
+    environ = {
+        **os.environ,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "MOT_DBT_TARGET": "duckdb",
+        "MOT_WAREHOUSE_PATH": str(warehouse),
+        **env,
+    }
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(target_path), "--log-path", str(target_path / "logs")],
+        capture_output=True, text=True, env=environ, timeout=1200,
+    )
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> dict:
+    scratch = tmp_path_factory.mktemp("dbt_parse")
+    missing_warehouse = scratch / "absent" / "warehouse.duckdb"
+    completed = run_dbt(["parse", "--no-partial-parse"], missing_warehouse, scratch / "target")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert not missing_warehouse.exists(), "parsing must not need (or create) a database"
+    return json.loads((scratch / "target" / "manifest.json").read_text())
+
+
+def models(manifest: dict) -> dict[str, dict]:
+    return {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+
+
+def test_only_facts_dimensions_and_marts_are_built_in_the_published_schema(manifest):
+    for name, node in models(manifest).items():
+        layer = node["fqn"][1]
+        expected_schema = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}[layer]
+        assert node["schema"] == expected_schema, name
+        if layer == "marts":
+            assert name.startswith(("fct_", "dim_", "mart_")), name
+            assert node["config"]["materialized"] == "table", name
+
+
+def test_published_facts_and_marts_enforce_their_contracts(manifest):
+    nodes = models(manifest)
+    for name in ("fct_prospect_moments", "mart_speed_to_lead", "dim_prospects", "dim_reps"):
+        assert nodes[name]["config"]["contract"]["enforced"], name
+        assert all(column.get("data_type") for column in nodes[name]["columns"].values()), name
+    assert set(nodes["fct_prospect_moments"]["columns"]) >= {
+        "prospect_moment_id", "prospect_id", "moment", "moment_order", "reached_at",
+        "source_system", "source_event_id", "channel", "owner_id",
+    }
+
+
+def test_no_mart_column_carries_personal_data(manifest):
+    for name, node in models(manifest).items():
+        if node["fqn"][1] != "marts":
+            continue
+        for column in node["columns"]:
+            assert not any(marker in column for marker in PII_MARKERS), f"{name}.{column}"
+            assert not node["columns"][column].get("meta", {}).get("pii"), f"{name}.{column}"
+
+
+def test_sources_feed_staging_only_and_map_onto_the_ingestion_assets(manifest):
+    sources = manifest["sources"].values()
+    assert {source["name"] for source in sources} == {
+        "crm_contacts", "crm_engagements", "crm_deals", "crm_deal_stages", "crm_owners", "crm_time_logs",
+        "web_events", "survey_responses", "reviews_reviews",
+    }
+    for source in sources:
+        assert source["meta"]["dagster"]["asset_key"] == ["raw", source["name"]]
+        assert source["loaded_at_field"] == "_loaded_at"
+    for name, node in models(manifest).items():
+        reads_a_source = any(parent.startswith("source.") for parent in node["depends_on"]["nodes"])
+        assert reads_a_source == (node["fqn"][1] == "staging"), name
+
+
+def test_the_business_rules_are_declared_as_unit_tests(manifest):
+    unit_tests = {test["name"] for test in manifest["unit_tests"].values()}
+    assert {"test_fmot_rule_meaningful_engagements", "test_response_time_bucket_boundaries"} <= unit_tests
+
+
+@pytest.fixture(scope="module")
+def built_sample(tmp_path_factory) -> tuple[Path, dict]:
+    """A small generated sample, ingested and built with plain `dbt build` (no Dagster)."""
+    duckdb = pytest.importorskip("duckdb")
+    generator = pytest.importorskip("orchestration.generator")
+    ingestion = pytest.importorskip("orchestration.ingestion")
+
+    root = tmp_path_factory.mktemp("dbt_sample")
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    generator.generate(landing, scale=0.05, seed=7)
+    with duckdb.connect(str(warehouse)) as conn:
+        for spec in ingestion.load_config():
+            list(ingestion.ingest_table(conn, spec, landing))
+    completed = run_dbt(["build"], warehouse, root / "target")
+    assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
+    return warehouse, json.loads((landing / "truth.json").read_text())
+
+
+@pytest.mark.slow
+def test_speed_to_lead_reproduces_the_generators_truth(built_sample):
+    import duckdb
+
+    warehouse, truth = built_sample
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = conn.execute(
+            "select response_time_bucket, leads, leads_reached_fmot from marts.mart_speed_to_lead order by bucket_order"
+        ).fetchall()
+    expected = truth["speed_to_lead"]["buckets"]
+    assert [bucket for bucket, _, _ in rows] == list(expected)
+    # A time zone slip would move leads between neighbouring buckets, so compare every count.
+    assert {bucket: (leads, fmot) for bucket, leads, fmot in rows} == {
+        bucket: (figures["leads"], figures["fmot"]) for bucket, figures in expected.items()
+    }
+
+
+@pytest.mark.slow
+def test_every_moment_count_matches_the_truth(built_sample):
+    import duckdb
+
+    warehouse, truth = built_sample
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        counts = dict(conn.execute("select moment, count(*) from marts.fct_prospect_moments group by moment").fetchall())
+    for moment in ("stimulus", "zmot", "fmot", "purchase", "smot", "umot", "rmot"):
+        assert counts.get(moment, 0) == truth["moments"][moment], moment
