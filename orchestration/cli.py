@@ -86,7 +86,8 @@ def run(landing: Path | None) -> None:
     from .definitions import build_definitions
 
     started = time.perf_counter()
-    result = build_definitions(settings).get_job_def("nightly").execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+    job = build_definitions(settings).resolve_job_def("nightly")
+    result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - started:.1f}s "
                f"(run {result.run_id})\n")
     click.echo(summary.render(settings))

@@ -43,7 +43,7 @@ def run_nightly(settings: Settings):
 
     from orchestration.definitions import build_definitions
 
-    job = build_definitions(settings).get_job_def("nightly")
+    job = build_definitions(settings).resolve_job_def("nightly")
     with DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False)
 

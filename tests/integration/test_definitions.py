@@ -34,7 +34,7 @@ def test_the_graph_connects_landing_files_to_the_published_marts():
     assert AssetKey(["marts", "fct_prospect_moments"]) in upstream_of_publish
     # dbt sources map onto the ingestion assets, so staging hangs off the raw tables.
     assert AssetKey(["raw", "crm_contacts"]) in graph.get(AssetKey(["staging", "stg_crm__contacts"])).parent_keys
-    assert defs.get_schedule_def("nightly").cron_schedule
+    assert defs.resolve_schedule_def("nightly").cron_schedule
 
 
 @pytest.mark.parametrize("command", [[], ["generate"], ["ingest"], ["parse"], ["run"], ["summary"]])
