@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from .settings import PROJECT_DIR
+
+# dagster-dbt looks `dbt` up on PATH, also when it parses the project: let that be the dbt installed
+# beside this interpreter, so the virtual environment works without being activated.
+_BIN = str(Path(sys.executable).parent)
+if _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(
     project_dir=PROJECT_DIR,

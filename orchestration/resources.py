@@ -1,8 +1,6 @@
 """Dagster resources: the DuckDB warehouse, the landing folder, the dbt CLI."""
 
-import sys
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 import duckdb
@@ -53,10 +51,5 @@ def build_resources(settings: Settings) -> dict:
             published_path=str(settings.published_path),
             reports_dir=str(settings.reports_dir),
         ),
-        # The dbt of this interpreter's environment, whether or not that environment is on PATH.
-        "dbt": DbtCliResource(
-            project_dir=dbt_project,
-            target=settings.dbt_target,
-            dbt_executable=str(Path(sys.executable).with_name("dbt")),
-        ),
+        "dbt": DbtCliResource(project_dir=dbt_project, target=settings.dbt_target),
     }
