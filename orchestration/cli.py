@@ -76,7 +76,9 @@ def run(landing: Path | None) -> None:
     if landing:
         os.environ["MOT_LANDING_DIR"] = str(landing.resolve())
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    (dagster_home / "dagster.yaml").touch()  # defaults: runs and event logs stored under DAGSTER_HOME
     settings = Settings.from_env()
     settings.export()
 
@@ -87,7 +89,9 @@ def run(landing: Path | None) -> None:
 
     started = time.perf_counter()
     job = build_definitions(settings).resolve_job_def("nightly")
-    result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False)
+    # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
+    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    result = job.execute_in_process(run_config=quiet, instance=DagsterInstance.get(), raise_on_error=False)
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - started:.1f}s "
                f"(run {result.run_id})\n")
     click.echo(summary.render(settings))

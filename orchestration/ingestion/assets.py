@@ -28,10 +28,15 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
             reports = ingest_table(conn, spec, Path(paths.landing_dir))
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
         for report in reports:
-            context.log.info(
+            context.log.debug(
                 f"{report.source_file}: {report.status}, read {report.rows_read} = loaded "
                 f"{report.rows_loaded} + quarantined {report.rows_quarantined}"
             )
+        context.log.info(
+            f"raw.{spec.raw_table}: {len(reports)} files ({sum(r.status == 'unchanged' for r in reports)} unchanged), "
+            f"read {sum(r.rows_read for r in reports)} = loaded {sum(r.rows_loaded for r in reports)} "
+            f"+ quarantined {sum(r.rows_quarantined for r in reports)}"
+        )
         rejected = [r for r in reports if r.status == "rejected"]
         if rejected:
             raise Failure(
