@@ -19,6 +19,7 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet uv==0.13.9
 	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]' \
 	  || $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
 
 install: $(INSTALLED)
@@ -34,7 +35,6 @@ test: parse
 	$(BIN)/pytest
 
 dev: parse
-	@mkdir -p $(DAGSTER_HOME)
 	$(BIN)/dagster dev -m orchestration.definitions
 
 clean:

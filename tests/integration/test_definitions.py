@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +15,10 @@ from orchestration.cli import main
 BIN = Path(sys.executable).parent
 
 
-def test_definitions_validate_with_the_dagster_cli():
+def test_definitions_validate_with_the_dagster_cli(tmp_path):
     completed = subprocess.run(
         [str(BIN / "dagster"), "definitions", "validate", "-m", "orchestration.definitions"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
