@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install run test dev parse clean
+.PHONY: install run test dev parse clean bench
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,8 @@ dev: parse
 
 clean:
 	rm -rf landing warehouse published reports .dagster target logs
+
+# The benchmark (not a test): `make bench SCALES="1 10 100"`; a table on screen, JSON in benchmarks/.
+SCALES ?= 1
+bench: parse
+	$(BIN)/python benchmarks/bench.py --scale $(SCALES)

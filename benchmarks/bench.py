@@ -1,0 +1,278 @@
+"""Benchmark the nightly pipeline at chosen scales, against DuckDB doing the same work bare.
+
+For each scale it generates sample exports and measures, in one run:
+- ingest (our loader) vs DuckDB's own read_csv/read_json of the same files into tables;
+- dbt models only, and models + tests, vs the same compiled SQL run bare in DuckDB in dependency order;
+- an incremental night (one new day of web events) vs the full build;
+- the whole night through Dagster (`mot run`: ingest + checks + dbt build + publish), its peak RSS;
+- how long loading the Dagster definitions takes.
+It prints a table and writes a JSON file; targets are marked met / not met. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import graphlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+GIB = 1024**3
+
+TARGETS = {
+    "night_s_at_scale_100": 360.0,
+    "night_peak_rss_gib_at_scale_100": 4.0,
+    "dbt_over_bare": 1.3,
+    "ingest_over_duckdb": 1.2,
+    "incremental_over_full": 0.05,
+    "linearity_tolerance": 0.20,
+    "definitions_load_s": 3.0,
+}
+
+
+@contextmanager
+def stopwatch(into: dict, key: str):
+    started = time.perf_counter()
+    yield
+    into[key] = round(time.perf_counter() - started, 3)
+
+
+def env_for(warehouse: Path, landing: Path, root: Path) -> dict:
+    return {
+        **os.environ,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+        "MOT_DBT_TARGET": "duckdb",
+        "MOT_WAREHOUSE_PATH": str(warehouse),
+        "MOT_LANDING_DIR": str(landing),
+        "MOT_PUBLISH_DIR": str(root / "published"),
+        "MOT_REPORTS_DIR": str(root / "reports"),
+        "DAGSTER_HOME": str(root / "dagster"),
+    }
+
+
+def run(cmd: list[str], env: dict, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess:
+    completed = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}")
+    return completed
+
+
+def dbt(args: list[str], warehouse: Path, target: Path) -> None:
+    env = env_for(warehouse, Path("."), target.parent)
+    run([str(BIN / "dbt"), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+         "--target-path", str(target), "--log-path", str(target / "logs")], env)
+
+
+def ingest(warehouse: Path, landing: Path, only: set[str] | None = None) -> int:
+    """Our loader, in process; returns rows read."""
+    from orchestration.ingestion import ingest_table, load_config
+
+    rows = 0
+    with duckdb.connect(str(warehouse)) as conn:
+        for spec in load_config():
+            reports = ingest_table(conn, spec, landing)
+            rows += sum(r.rows_read for r in reports if only is None or r.source_file in only)
+    return rows
+
+
+def duckdb_own_load(landing: Path, scratch: Path) -> None:
+    """The same files loaded by DuckDB itself, with no checks: the floor our loader is held to."""
+    from orchestration.ingestion import load_config
+
+    with duckdb.connect(str(scratch)) as conn:
+        for spec in load_config():
+            files = sorted(str(p) for p in landing.glob(spec.files))
+            if not files:
+                continue
+            reader = (f"read_csv({files!r}, all_varchar = true, ignore_errors = true)" if spec.format == "csv"
+                      else f"read_json({files!r}, format = 'newline_delimited', ignore_errors = true)")
+            conn.execute(f"create or replace table {spec.raw_table} as select * from {reader}")
+
+
+def bare_sql(manifest_path: Path, warehouse: Path) -> int:
+    """Every model's compiled SQL, materialised by plain DuckDB statements in dependency order."""
+    manifest = json.loads(manifest_path.read_text())
+    models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    order = graphlib.TopologicalSorter(
+        {k: [d for d in n["depends_on"]["nodes"] if d in models] for k, n in models.items()}
+    ).static_order()
+    executed = 0
+    with duckdb.connect(str(warehouse)) as conn:
+        for key in order:
+            node = models[key]
+            kind = node["config"]["materialized"]
+            if kind == "ephemeral":
+                continue
+            conn.execute(f'create schema if not exists "{node["schema"]}"')
+            relation = f'"{node["schema"]}"."{node["alias"]}"'
+            ddl = "view" if kind == "view" else "table"
+            conn.execute(f"create or replace {ddl} {relation} as {node['compiled_code']}")
+            executed += 1
+    return executed
+
+
+def peak_child_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / GIB
+
+
+def bench_scale(scale: float, root: Path, seed: int) -> dict:
+    from orchestration.generator import generate
+
+    root.mkdir(parents=True, exist_ok=True)
+    landing, partial = root / "landing", root / "landing_minus_last_day"
+    m: dict = {"scale": scale}
+    with stopwatch(m, "generate_s"):
+        truth = generate(landing, scale=scale, seed=seed)
+    m["prospects"] = truth["counts"]["prospects"]
+    m["web_events"] = truth["counts"]["web_events_written"]
+
+    # The last web shard is the "new day" of the incremental night.
+    shards = sorted((landing / "web").glob("events_*.ndjson"))
+    last_shard = f"web/{shards[-1].name}"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(landing, partial, copy_function=os.link, ignore=shutil.ignore_patterns(shards[-1].name))
+
+    # Ingest: every file but the last day, then the last day (as a night would), vs DuckDB's own load.
+    wh_dir, bare_dir = root / "wh", root / "bare"
+    for folder in (wh_dir, bare_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+    warehouse = wh_dir / "warehouse.duckdb"
+    with stopwatch(m, "ingest_s"):
+        rows = ingest(warehouse, partial)
+        shutil.copy(warehouse, root / "before_last_day.duckdb")
+        rows += ingest(warehouse, landing, only={last_shard})
+    m["ingest_rows"] = rows
+    m["ingest_rows_per_s"] = round(rows / m["ingest_s"])
+    with stopwatch(m, "duckdb_load_s"):
+        duckdb_own_load(landing, root / "duckdb_own_load.duckdb")
+
+    # dbt: models only, then models + tests, vs the compiled SQL run bare (same file name, so the
+    # compiled SQL's three-part names resolve).
+    target = root / "target"
+    dbt(["seed", "--full-refresh"], warehouse, target)
+    shutil.copy(warehouse, bare_dir / "warehouse.duckdb")
+    with stopwatch(m, "dbt_models_s"):
+        dbt(["run", "--full-refresh"], warehouse, target)
+    with stopwatch(m, "dbt_build_s"):
+        dbt(["build", "--full-refresh"], warehouse, target)
+    with stopwatch(m, "bare_sql_s"):
+        m["bare_models"] = bare_sql(target / "manifest.json", bare_dir / "warehouse.duckdb")
+
+    # Incremental night: a warehouse built up to the day before, then one new day.
+    incremental = root / "inc" / "warehouse.duckdb"
+    incremental.parent.mkdir(exist_ok=True)
+    shutil.move(root / "before_last_day.duckdb", incremental)
+    dbt(["build", "--full-refresh"], incremental, root / "target_inc")
+    ingest(incremental, landing, only={last_shard})
+    with stopwatch(m, "dbt_incremental_s"):
+        dbt(["build"], incremental, root / "target_inc")
+
+    # The whole night through Dagster, from an empty warehouse.
+    night = root / "night"
+    shutil.rmtree(night, ignore_errors=True)
+    night.mkdir()
+    (night / "dagster").mkdir()
+    rss_before = peak_child_rss_gib()
+    with stopwatch(m, "night_s"):
+        run([str(BIN / "mot"), "run"], env_for(night / "warehouse.duckdb", landing, night))
+    m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
+
+    m["dbt_over_bare"] = round(m["dbt_models_s"] / m["bare_sql_s"], 3)
+    m["ingest_over_duckdb"] = round(m["ingest_s"] / m["duckdb_load_s"], 3)
+    m["incremental_over_full"] = round(m["dbt_incremental_s"] / m["dbt_build_s"], 3)
+    return m
+
+
+def definitions_load_s() -> float:
+    code = ("import time; t = time.perf_counter(); import orchestration.definitions; "
+            "print(time.perf_counter() - t)")
+    completed = run([sys.executable, "-c", code], {**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    return round(float(completed.stdout.strip().splitlines()[-1]), 3)
+
+
+def verdicts(results: list[dict], load_s: float) -> list[tuple[str, str, str, bool]]:
+    rows = [("definitions load (s)", f"{load_s}", f"<= {TARGETS['definitions_load_s']}",
+             load_s <= TARGETS["definitions_load_s"])]
+    for m in results:
+        s = m["scale"]
+        rows += [
+            (f"x{s} dbt / bare DuckDB", f"{m['dbt_over_bare']}", f"<= {TARGETS['dbt_over_bare']}",
+             m["dbt_over_bare"] <= TARGETS["dbt_over_bare"]),
+            (f"x{s} ingest / DuckDB load", f"{m['ingest_over_duckdb']}", f"<= {TARGETS['ingest_over_duckdb']}",
+             m["ingest_over_duckdb"] <= TARGETS["ingest_over_duckdb"]),
+            (f"x{s} incremental / full", f"{m['incremental_over_full']}", f"<= {TARGETS['incremental_over_full']}",
+             m["incremental_over_full"] <= TARGETS["incremental_over_full"]),
+        ]
+        if s == 100:
+            rows += [
+                ("x100 whole night (s)", f"{m['night_s']}", f"<= {TARGETS['night_s_at_scale_100']}",
+                 m["night_s"] <= TARGETS["night_s_at_scale_100"]),
+                ("x100 peak RSS (GiB)", f"{m['night_peak_rss_gib']}", f"<= {TARGETS['night_peak_rss_gib_at_scale_100']}",
+                 m["night_peak_rss_gib"] <= TARGETS["night_peak_rss_gib_at_scale_100"]),
+            ]
+    base = min(results, key=lambda m: m["scale"])
+    for m in results:
+        if m is base:
+            continue
+        per_unit = (m["night_s"] / m["scale"]) / (base["night_s"] / base["scale"])
+        rows.append((f"x{base['scale']}→x{m['scale']} night time vs linear", f"{per_unit:.2f}",
+                     f"1 ± {TARGETS['linearity_tolerance']}", abs(per_unit - 1) <= TARGETS["linearity_tolerance"]))
+    return rows
+
+
+def render(results: list[dict], checks) -> str:
+    columns = ["scale", "prospects", "web_events", "generate_s", "ingest_s", "ingest_rows_per_s", "duckdb_load_s",
+               "dbt_models_s", "dbt_build_s", "bare_sql_s", "dbt_incremental_s", "night_s", "night_peak_rss_gib"]
+    widths = [max(len(c), *(len(str(m[c])) for m in results)) for c in columns]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(str(m[c]).rjust(w) for c, w in zip(columns, widths)) for m in results]
+    lines += ["", "target                                   value      target       met"]
+    lines += [f"{name:40} {value:>10} {target:>12}  {'met' if ok else 'NOT MET'}" for name, value, target, ok in checks]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, nargs="+", default=[1.0],
+                        help="scales to run (1 = 10,000 prospects; 100 = 1 M prospects / ~50 M web events)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "benchmarks" / "work")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results.json")
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and warehouses")
+    args = parser.parse_args(argv)
+
+    results = []
+    for scale in args.scale:
+        root = args.workdir / f"scale-{scale:g}"
+        print(f"scale {scale:g}: running…", flush=True)
+        results.append(bench_scale(scale, root, args.seed))
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    load_s = definitions_load_s()
+    checks = verdicts(results, load_s)
+    print(render(results, checks))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "results": results,
+        "definitions_load_s": load_s,
+        "targets": [{"target": n, "value": v, "bound": t, "met": ok} for n, v, t, ok in checks],
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "duckdb": duckdb.__version__},
+    }, indent=2))
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
