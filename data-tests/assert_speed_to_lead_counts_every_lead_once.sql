@@ -5,6 +5,8 @@ with
 speed_to_lead as (
 
     select * from {{ ref('mart_speed_to_lead') }}
+    -- every lead is counted once per breakdown and measure: take the overall rows
+    where breakdown = 'all' and response_time_measure = 'elapsed'
 
 ),
 

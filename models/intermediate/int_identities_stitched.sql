@@ -1,6 +1,7 @@
 {#- The identity graph: every identifier seen in any source, resolved to one CRM contact
     (and so one prospect). Web visitors are stitched through the CRM Record ID they carry
-    as GA4 user_id, or the hashed e-mail a form sent. -#}
+    as GA4 user_id, or the hashed e-mail a form sent, read at session grain (a session keeps
+    the identifiers its events carried) so 50 M events are not joined here. -#}
 with
 
 contacts as (
@@ -9,21 +10,21 @@ contacts as (
 
 ),
 
-web_events as (
+web_sessions as (
 
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_web_sessions_summarized') }}
 
 ),
 
--- only events that carry an identifier can stitch a visitor
+-- only sessions that carried an identifier can stitch a visitor
 identified_web_events as (
 
     select
         user_pseudo_id,
         user_id,
         email_sha256,
-        event_at
-    from web_events
+        identified_at as event_at
+    from web_sessions
     where user_id is not null or email_sha256 is not null
 
 ),

@@ -1,5 +1,6 @@
 {#- Every event that counts as an inquiry (a zmot candidate): the contact's creation in
-    the CRM, and each lead form a stitched web visitor submitted. -#}
+    the CRM, and each lead form a stitched web visitor submitted. Lead forms are read from the
+    events (a filtered scan: two per lead) so the inquiry keeps the form's own event id. -#}
 with
 
 contacts as (
@@ -10,7 +11,23 @@ contacts as (
 
 web_events as (
 
-    select * from {{ ref('int_web_events_stitched') }}
+    select * from {{ ref('stg_web__events') }}
+
+),
+
+identities as (
+
+    select * from {{ ref('int_identities_stitched') }}
+
+),
+
+web_visitors as (
+
+    select
+        identifier as user_pseudo_id,
+        contact_id
+    from identities
+    where identifier_type = 'user_pseudo_id'
 
 ),
 
@@ -30,14 +47,16 @@ crm_inquiries as (
 web_inquiries as (
 
     select
-        contact_id,
+        web_visitors.contact_id,
         'web' as source_system,
-        event_id as source_event_id,
+        web_events.event_id as source_event_id,
         'web' as channel,
-        requested_contact_method,
-        event_at as inquired_at
+        web_events.requested_contact_method,
+        web_events.event_at as inquired_at
     from web_events
-    where event_name in ({{ sql_list(var('zmot_web_event_names')) }})
+    inner join web_visitors
+        on web_events.user_pseudo_id = web_visitors.user_pseudo_id
+    where web_events.event_name in ({{ sql_list(var('zmot_web_event_names')) }})
 
 ),
 

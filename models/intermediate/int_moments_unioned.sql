@@ -20,9 +20,9 @@ contacts as (
 
 ),
 
-web_events as (
+web_sessions as (
 
-    select * from {{ ref('int_web_events_stitched') }}
+    select * from {{ ref('int_web_sessions_stitched') }}
 
 ),
 
@@ -50,27 +50,28 @@ reviews as (
 
 ),
 
--- stimulus: the first campaign-tagged web event of a stitched visitor, up to the inquiry
+-- stimulus: the first campaign session (var stimulus_traffic_mediums) of a stitched visitor
+-- that started at or before the inquiry; the session's first event is the source event
 stimulus_candidates as (
 
     select
         leads.prospect_id,
         'stimulus' as moment,
-        web_events.event_at as reached_at,
+        web_sessions.session_started_at as reached_at,
         'web' as source_system,
-        web_events.event_id as source_event_id,
-        web_events.traffic_medium as channel,
+        web_sessions.first_event_id as source_event_id,
+        web_sessions.session_medium as channel,
         cast(null as {{ dbt.type_string() }}) as owner_id,
         row_number() over (
             partition by leads.prospect_id
-            order by web_events.event_at, web_events.event_id
+            order by web_sessions.session_started_at, web_sessions.session_id
         ) as candidate_rank
-    from web_events
+    from web_sessions
     inner join leads
-        on web_events.prospect_id = leads.prospect_id
+        on web_sessions.prospect_id = leads.prospect_id
     where
-        web_events.traffic_medium in ({{ sql_list(var('stimulus_traffic_mediums')) }})
-        and web_events.event_at <= leads.zmot_at
+        web_sessions.is_campaign_session
+        and web_sessions.session_started_at <= leads.zmot_at
 
 ),
 

@@ -58,13 +58,19 @@ def test_only_facts_dimensions_and_marts_are_built_in_the_published_schema(manif
 
 def test_published_facts_and_marts_enforce_their_contracts(manifest):
     nodes = models(manifest)
-    for name in ("fct_prospect_moments", "mart_speed_to_lead", "dim_prospects", "dim_reps"):
+    for name in ("fct_prospect_moments", "fct_prospect_journey", "mart_speed_to_lead", "dim_prospects", "dim_reps",
+                 "dim_channels"):
         assert nodes[name]["config"]["contract"]["enforced"], name
         assert all(column.get("data_type") for column in nodes[name]["columns"].values()), name
     assert set(nodes["fct_prospect_moments"]["columns"]) >= {
         "prospect_moment_id", "prospect_id", "moment", "moment_order", "reached_at",
-        "source_system", "source_event_id", "channel", "owner_id",
+        "source_system", "source_event_id", "channel", "owner_id", "previous_moment",
+        "seconds_since_previous_moment", "timestamp_precision", "is_out_of_order",
     }
+    assert set(nodes["fct_prospect_journey"]["columns"]) >= {
+        f"{moment}_at" for moment in ("stimulus", "zmot", "fmot", "purchase", "smot", "umot", "rmot")
+    } | {"first_response_attempt_at", "response_channel", "requested_channel", "lead_source", "zmot_channel",
+         "cohort_month", "rmot_referred_prospect_id", "referred_by_prospect_id"}
 
 
 def test_no_mart_column_carries_personal_data(manifest):
@@ -93,6 +99,37 @@ def test_sources_feed_staging_only_and_map_onto_the_ingestion_assets(manifest):
 def test_the_business_rules_are_declared_as_unit_tests(manifest):
     unit_tests = {test["name"] for test in manifest["unit_tests"].values()}
     assert {"test_fmot_rule_meaningful_engagements", "test_response_time_bucket_boundaries"} <= unit_tests
+    # one per moment rule, plus stitching, sessionization and the out-of-order rule
+    for moment in ("stimulus", "zmot", "fmot", "purchase", "smot", "umot", "rmot"):
+        assert any(name.startswith(f"test_{moment}_rule") for name in unit_tests), moment
+    assert {"test_stitching_resolves_visitors_to_one_contact", "test_sessions_split_after_inactivity",
+            "test_out_of_order_moments_are_flagged_and_left_out_of_durations"} <= unit_tests
+
+
+def test_staging_tags_every_personal_data_column(manifest):
+    """The columns that hold personal data (hashed or not) carry meta.pii and the pii tag, so a
+    `dbt ls --select tag:pii` lists them; and no source PII column reaches staging in clear."""
+    tagged = set()
+    for name, node in models(manifest).items():
+        for column, spec in node["columns"].items():
+            if spec.get("meta", {}).get("pii"):
+                assert "pii" in spec.get("tags", []), f"{name}.{column}"
+                tagged.add(f"{name}.{column}")
+    assert {"stg_crm__contacts.email_sha256", "stg_web__events.email_sha256", "stg_web__events.user_pseudo_id",
+            "stg_reviews__reviews.reviewer_email_sha256"} <= tagged
+    for name, node in models(manifest).items():
+        if node["fqn"][1] == "staging":
+            assert not {"email", "phone", "first_name", "last_name", "reviewer_name"} & set(node["columns"]), name
+
+
+def test_volume_models_are_incremental_with_a_lookback_and_event_grain_is_written_once(manifest):
+    nodes = models(manifest)
+    for name in ("stg_web__events", "stg_crm__engagements"):
+        assert nodes[name]["config"]["materialized"] == "incremental", name
+        assert nodes[name]["config"]["incremental_strategy"] == "delete+insert", name
+        assert "incremental_lookback_filter()" in nodes[name]["raw_code"], name
+    assert nodes["int_web_events_sessionized"]["config"]["materialized"] in ("view", "ephemeral")
+    assert "var('session_inactivity_minutes')" in nodes["int_web_events_sessionized"]["raw_code"]
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +157,8 @@ def test_speed_to_lead_reproduces_the_generators_truth(built_sample):
     warehouse, truth = built_sample
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         rows = conn.execute(
-            "select response_time_bucket, leads, leads_reached_fmot from marts.mart_speed_to_lead order by bucket_order"
+            "select response_time_bucket, leads, leads_reached_fmot from marts.mart_speed_to_lead"
+            " where breakdown = 'all' and response_time_measure = 'elapsed' order by bucket_order"
         ).fetchall()
     expected = truth["speed_to_lead"]["buckets"]
     assert [bucket for bucket, _, _ in rows] == list(expected)

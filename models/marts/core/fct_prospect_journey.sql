@@ -1,4 +1,5 @@
-{#- Accumulating snapshot: one row per prospect, a timestamp per moment reached. -#}
+{#- Accumulating snapshot: one row per prospect, a timestamp per moment reached. Speed to lead
+    is measured on the first response attempt, success on fmot: both are here. -#}
 with
 
 prospects as (
@@ -26,9 +27,29 @@ moments_pivoted as (
         {% for moment in ['stimulus', 'zmot', 'fmot', 'purchase', 'smot', 'umot', 'rmot'] -%}
         max(case when moment = '{{ moment }}' then reached_at end) as {{ moment }}_at,
         {% endfor -%}
-        max(moment_order) as furthest_moment_order
+        max(case when moment = 'stimulus' then channel end) as stimulus_channel,
+        max(case when moment = 'rmot' then source_event_id end) as rmot_referred_contact_id,
+        max(moment_order) as furthest_moment_order,
+        sum(case when is_out_of_order then 1 else 0 end) as out_of_order_moment_count
     from moments
     group by prospect_id
+
+),
+
+-- a prospect asks for a contact method; the channel that honours it comes from a var
+channels_compared as (
+
+    select
+        prospects.prospect_id,
+        case coalesce(prospects.requested_contact_method, prospects.preferred_contact_method)
+            {% for method, channel in var('requested_method_channels').items() -%}
+            when '{{ method }}' then '{{ channel }}'
+            {% endfor -%}
+        end as requested_channel,
+        lower(leads.first_response_engagement_type) as response_channel
+    from prospects
+    left join leads
+        on prospects.prospect_id = leads.prospect_id
 
 ),
 
@@ -40,21 +61,36 @@ final as (
         prospects.owner_id,
         leads.first_response_owner_id,
         leads.fmot_owner_id,
+        prospects.referred_by_prospect_id,
+        cast(
+            case
+                when moments_pivoted.rmot_referred_contact_id is not null
+                    then {{ surrogate_key(['moments_pivoted.rmot_referred_contact_id']) }}
+            end as {{ dbt.type_string() }}
+        ) as rmot_referred_prospect_id,
 
         -- strings
         prospects.lead_source,
         leads.zmot_channel,
+        moments_pivoted.stimulus_channel,
         leads.first_response_engagement_type,
+        channels_compared.response_channel,
+        channels_compared.requested_channel,
         leads.response_time_bucket,
 
         -- numerics
         leads.bucket_order,
         leads.response_seconds,
         moments_pivoted.furthest_moment_order,
+        cast(coalesce(moments_pivoted.out_of_order_moment_count, 0) as {{ dbt.type_int() }}) as out_of_order_moment_count,
 
         -- booleans
         coalesce(leads.has_response_attempt, false) as has_response_attempt,
         coalesce(leads.has_reached_fmot, false) as has_reached_fmot,
+        case
+            when channels_compared.response_channel is not null and channels_compared.requested_channel is not null
+                then channels_compared.response_channel = channels_compared.requested_channel
+        end as is_response_channel_as_requested,
 
         -- dates
         prospects.cohort_month,
@@ -63,6 +99,7 @@ final as (
         moments_pivoted.stimulus_at,
         moments_pivoted.zmot_at,
         leads.first_response_at,
+        leads.first_response_at as first_response_attempt_at,
         moments_pivoted.fmot_at,
         moments_pivoted.purchase_at,
         moments_pivoted.smot_at,
@@ -74,6 +111,8 @@ final as (
         on prospects.prospect_id = moments_pivoted.prospect_id
     left join leads
         on prospects.prospect_id = leads.prospect_id
+    left join channels_compared
+        on prospects.prospect_id = channels_compared.prospect_id
 
 )
 

@@ -1,3 +1,10 @@
+{#- One row per prospect and moment reached.
+    Out-of-order rule: a moment is out of order when it was reached strictly before a moment
+    that comes earlier in the journey (lower moment_order) for the same prospect, e.g. a review
+    dated before the purchase, or a deal won before the first inquiry. Such a moment is kept and
+    flagged (is_out_of_order), but it neither has nor serves as a previous moment: previous
+    moment and seconds since it are computed among in-order moments only, so no negative or
+    spurious duration reaches a metric. -#}
 with
 
 moments as (
@@ -12,23 +19,54 @@ moment_definitions as (
 
 ),
 
-moments_ordered as (
+source_systems as (
+
+    select * from {{ ref('source_systems') }}
+
+),
+
+moments_with_order as (
 
     select
         moments.*,
         moment_definitions.moment_order,
-        -- the previous moment is the one reached just before in time (journey order on ties)
-        lag(moments.moment) over (
+        source_systems.timestamp_precision,
+        max(moments.reached_at) over (
             partition by moments.prospect_id
-            order by moments.reached_at, moment_definitions.moment_order
-        ) as previous_moment,
-        lag(moments.reached_at) over (
-            partition by moments.prospect_id
-            order by moments.reached_at, moment_definitions.moment_order
-        ) as previous_reached_at
+            order by moment_definitions.moment_order
+            rows between unbounded preceding and 1 preceding
+        ) as latest_earlier_moment_reached_at
     from moments
     inner join moment_definitions
         on moments.moment = moment_definitions.moment
+    left join source_systems
+        on moments.source_system = source_systems.source_system
+
+),
+
+order_flagged as (
+
+    select
+        *,
+        coalesce(reached_at < latest_earlier_moment_reached_at, false) as is_out_of_order
+    from moments_with_order
+
+),
+
+-- the previous moment is the in-order one reached just before in time (journey order on ties)
+moments_sequenced as (
+
+    select
+        *,
+        lag(moment) over (
+            partition by prospect_id, is_out_of_order
+            order by reached_at, moment_order
+        ) as previous_in_order_moment,
+        lag(reached_at) over (
+            partition by prospect_id, is_out_of_order
+            order by reached_at, moment_order
+        ) as previous_in_order_reached_at
+    from order_flagged
 
 ),
 
@@ -45,18 +83,26 @@ final as (
         cast(moment as {{ dbt.type_string() }}) as moment,
         cast(source_system as {{ dbt.type_string() }}) as source_system,
         cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(previous_moment as {{ dbt.type_string() }}) as previous_moment,
+        cast(case when not is_out_of_order then previous_in_order_moment end as {{ dbt.type_string() }})
+            as previous_moment,
+        cast(timestamp_precision as {{ dbt.type_string() }}) as timestamp_precision,
 
         -- numerics
         cast(moment_order as {{ dbt.type_int() }}) as moment_order,
         cast(
-            {{ seconds_between('previous_reached_at', 'reached_at') }} as {{ type_double() }}
+            case
+                when not is_out_of_order
+                    then {{ seconds_between('previous_in_order_reached_at', 'reached_at') }}
+            end as {{ type_double() }}
         ) as seconds_since_previous_moment,
+
+        -- booleans
+        cast(is_out_of_order as boolean) as is_out_of_order,
 
         -- timestamps
         cast(reached_at as {{ dbt.type_timestamp() }}) as reached_at
 
-    from moments_ordered
+    from moments_sequenced
 
 )
 

@@ -1,12 +1,20 @@
-{#- A table, unlike the other staging models: GA4 exports are the one source with tens of
-    millions of rows, and a view would redo this dedupe for every reader and test. -#}
-{{ config(materialized='table') }}
+{#- Incremental, unlike the other staging models: GA4 exports are the source with tens of
+    millions of rows, and a view would redo this dedupe for every reader and test. This is the
+    one place web events are written; everything downstream reads sessions. A late event (an old
+    event_at in a new load) is caught because the filter is on when the row was loaded. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 
 with
 
 source as (
 
     select * from {{ source('web', 'web_events') }}
+    {{ incremental_lookback_filter() }}
 
 ),
 
