@@ -27,15 +27,23 @@ install: $(INSTALLED)
 parse: install
 	$(BIN)/mot parse
 
+# With MOT_SOURCES_CONFIG set, the landing folder holds the user's own exports: generate nothing.
 run: parse
+ifndef MOT_SOURCES_CONFIG
 	$(BIN)/mot generate --scale $(SCALE) --seed $(SEED)
+endif
 	$(BIN)/mot run
 
 test: parse
 	$(BIN)/pytest
 
+# The Dagster UI, schedules and sensors on http://127.0.0.1:$(DAGSTER_PORT); the instance config
+# (one warehouse writer at a time) is copied into DAGSTER_HOME unless one is already there.
+DAGSTER_PORT ?= 3000
 dev: parse
-	$(BIN)/dagster dev -m orchestration.definitions
+	@mkdir -p $(DAGSTER_HOME)
+	@test -s $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 clean:
 	rm -rf landing warehouse published reports .dagster target logs

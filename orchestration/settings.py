@@ -50,3 +50,23 @@ class Settings:
         os.environ["MOT_DBT_TARGET"] = self.dbt_target
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+# How the pipeline is operated, read once when the definitions load (see README, "Operating it").
+# Each knob: (environment variable, default).
+ORCHESTRATION_DEFAULTS = {
+    "MOT_NIGHTLY_CRON": "0 3 * * *",           # the nightly full job
+    "MOT_TIMEZONE": "UTC",                     # time zone of every cron
+    "MOT_HOURLY_CRON": "15 * * * *",           # the hourly open-leads refresh
+    "MOT_HOURLY_DBT_SELECT": "mart_open_leads",  # dbt selection the hourly refresh builds
+    "MOT_PARTITIONS_START": "2026-01-01",      # first day of the daily web-event partitions
+    "MOT_RETRY_MAX": "3",                      # retries of a step that failed transiently
+    "MOT_RETRY_DELAY_SECONDS": "5",            # first retry delay, doubled at each attempt
+    "MOT_SENSOR_INTERVAL_SECONDS": "60",       # how often the landing folder is scanned
+    "MOT_ALERT_WEBHOOK_URL": "",               # optional: failed runs are POSTed here as JSON
+    "MOT_DAGSTER_UI_URL": "http://localhost:3000",  # links to runs in alerts
+}
+
+
+def orchestration_setting(var: str) -> str:
+    return os.environ.get(var) or ORCHESTRATION_DEFAULTS[var]

@@ -1,14 +1,53 @@
-"""One Dagster asset per raw table, built from the source configuration."""
+"""One Dagster asset per raw table, built from the source configuration.
 
+Partitions follow how the data arrives. GA4 exports web events as one shard per UTC day
+(web/events_YYYYMMDD.ndjson), so raw.web_events is partitioned by day: a partition is its shard,
+and a backfill of a date range (re)loads exactly those shards. The CRM, survey and review exports
+are snapshots (each file holds all records up to its export time, not one day's), so cutting them
+by day would invent boundaries the data does not have: those assets stay unpartitioned.
+
+A run without a partition (the nightly job, `mot run`) loads every shard in the landing folder;
+the loader skips files it already loaded with the same checksum, so that is a catch-up, not a reload.
+"""
+
+import re
+from datetime import date
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    DailyPartitionsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
+from ..execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
 from ..resources import PathsResource, WarehouseResource
+from ..settings import orchestration_setting
 from .config import TableSpec, load_config
-from .loader import FileReport, ingest_table
+from .loader import FileReport, ensure_raw_table, ensure_schemas, ingest_file
 
 INGESTION_GROUP = "ingestion"
+# Raw tables whose landing files are one shard per UTC day, the date in the file name.
+DAILY_SHARDED_TABLES = {"web_events"}
+SHARD_DATE = re.compile(r"_(\d{4})(\d{2})(\d{2})\.[^/]+$")
+# end_offset=1: today's shard is a partition too (GA4's intraday export lands during the day).
+daily_partitions = DailyPartitionsDefinition(start_date=orchestration_setting("MOT_PARTITIONS_START"), end_offset=1)
+
+
+def shard_date(path: Path) -> date | None:
+    """The UTC day of a daily shard, from its name (events_20260131.ndjson -> 2026-01-31)."""
+    found = SHARD_DATE.search(path.name)
+    return date(int(found[1]), int(found[2]), int(found[3])) if found else None
+
+
+def is_daily_sharded(spec: TableSpec) -> bool:
+    return spec.raw_table in DAILY_SHARDED_TABLES
 
 
 def raw_asset_key(spec: TableSpec) -> AssetKey:
@@ -16,16 +55,39 @@ def raw_asset_key(spec: TableSpec) -> AssetKey:
 
 
 def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
+    sharded = is_daily_sharded(spec)
+
     @asset(
         key=raw_asset_key(spec),
         group_name=INGESTION_GROUP,
         kinds={"python", "duckdb"},
         description=f"{spec.source} {spec.name} exports ({spec.format}, files {spec.files}, "
-        f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine.",
+        f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine."
+        + (" Partitioned by the UTC day of the shard." if sharded else " A snapshot export: not partitioned."),
+        partitions_def=daily_partitions if sharded else None,
+        # A backfill of many days is one run: one warehouse connection, the shards loaded in order.
+        backfill_policy=BackfillPolicy.single_run() if sharded else None,
+        pool=WAREHOUSE_POOL,
+        retry_policy=transient_retry_policy(),
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
-        with warehouse.connect() as conn:
-            reports = ingest_table(conn, spec, Path(paths.landing_dir))
+        landing = Path(paths.landing_dir)
+        # A table no configuration declares keeps an empty raw table (the loader's rule too).
+        files = sorted(p for p in landing.glob(spec.files) if p.is_file()) if spec.configured else []
+        extra = {}
+        if sharded and context.has_partition_key_range:
+            window = context.partition_key_range
+            first, last = date.fromisoformat(window.start), date.fromisoformat(window.end)
+            files = [p for p in files if (day := shard_date(p)) is not None and first <= day <= last]
+            found = {shard_date(p).isoformat() for p in files}
+            missing = [key for key in context.partition_keys if key not in found]
+            if missing:
+                context.log.warning(f"raw.{spec.raw_table}: no shard in {landing} for {', '.join(missing)}")
+            extra = {"partitions": f"{window.start}..{window.end}", "shards_missing": MetadataValue.json(missing)}
+        with only_transient_failures_retried(f"loading raw.{spec.raw_table}"), warehouse.connect() as conn:
+            ensure_schemas(conn)
+            ensure_raw_table(conn, spec)
+            reports = [ingest_file(conn, spec, path, landing) for path in files]
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
         for report in reports:
             context.log.debug(
@@ -42,6 +104,7 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
             raise Failure(
                 description="; ".join(r.message for r in rejected),
                 metadata={"files": MetadataValue.md(_files_table(reports))},
+                allow_retries=False,  # the file itself is wrong: a retry would reject it again
             )
         return MaterializeResult(
             metadata={
@@ -52,6 +115,7 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
                 "rows_quarantined": sum(r.rows_quarantined for r in reports),
                 "files_unchanged": sum(r.status == "unchanged" for r in reports),
                 "per_file": MetadataValue.md(_files_table(reports)),
+                **extra,
             }
         )
 

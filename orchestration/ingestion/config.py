@@ -1,14 +1,37 @@
-"""The declarative landing-source configuration (sources.yml), loaded and validated."""
+"""The declarative landing-source configuration, loaded and validated against the canonical schema.
+
+A configuration file (the shipped sources.yml, or the file named by $MOT_SOURCES_CONFIG) says, per
+canonical raw table, where the export's files are, how to parse them and which of the export's
+columns (or which expression over them) fills each canonical column. It may start from presets:
+
+    use: [hubspot, ga4_bigquery]        # orchestration/ingestion/presets/<name>.yml, or a path
+    sources:
+      crm:
+        timezone: Europe/London         # anything here overrides the presets, key by key
+        tables:
+          contacts: {files: "hubspot/contacts*.csv"}
+
+Names and types come from canonical.yml only, so every configuration yields the same raw tables.
+A canonical table no configuration declares is still created (empty), so dbt always finds it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import codecs
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-DEFAULT_CONFIG = Path(__file__).with_name("sources.yml")
+from . import expressions
+
+HERE = Path(__file__).parent
+DEFAULT_CONFIG = HERE / "sources.yml"
+CANONICAL_SCHEMA = HERE / "canonical.yml"
+PRESETS_DIR = HERE / "presets"
+CONFIG_ENV = "MOT_SOURCES_CONFIG"
 
 # Canonical type -> DuckDB column type of the raw table.
 RAW_TYPES = {
@@ -20,81 +43,311 @@ RAW_TYPES = {
     "timestamp": "TIMESTAMP",
     "date": "DATE",
 }
-FORMATS = {"csv", "ndjson"}
+FORMATS = {"csv", "ndjson", "parquet"}
+EXTRA_POLICIES = {"keep", "drop"}
+TABLE_KEYS = {"files", "format", "columns", "csv", "extra", "timestamp_formats", "date_formats", "description"}
+CSV_KEYS = {"delimiter", "quote", "escape", "encoding", "skip_rows_after_header"}
+DEFAULT_TIMESTAMP_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+)
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
+# A table no configuration declares keeps an empty raw table; this glob matches no export.
+NOT_CONFIGURED = "(not configured)"
+NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 class ConfigError(ValueError):
-    """sources.yml says something the loader cannot act on."""
+    """A source configuration says something the loader cannot act on."""
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
-    source: str
+    source: str | None  # the export's column (CSV header, JSON path or param:<key>); None: not mapped
     type: str
     required: bool
+    expr: str | None = None
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The export columns this canonical column reads."""
+        if self.expr is not None:
+            return expressions.columns_of(self.expr)
+        return (self.source,) if self.source is not None else ()
+
+    @property
+    def described(self) -> str:
+        return f"expr {self.expr!r}" if self.expr is not None else repr(self.source)
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    delimiter: str = ","
+    quote: str | None = '"'
+    escape: str | None = None
+    encoding: str = "utf-8"
+    skip_rows_after_header: int = 0  # e.g. Qualtrics' question-text and ImportId rows
 
 
 @dataclass(frozen=True)
 class TableSpec:
     source: str
     name: str
-    files: str
+    files: str  # glob under the landing folder; NOT_CONFIGURED when no configuration declares the table
     format: str
     timezone: str
     columns: tuple[ColumnSpec, ...]
-    keep_json: str | None = None
+    csv: CsvOptions = field(default_factory=CsvOptions)
+    extra: str = "keep"
+    timestamp_formats: tuple[str, ...] = DEFAULT_TIMESTAMP_FORMATS
+    date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
+    origin: str = str(DEFAULT_CONFIG)  # the file (and preset) the mapping comes from
+
+    @property
+    def configured(self) -> bool:
+        return self.files != NOT_CONFIGURED
 
     @property
     def raw_table(self) -> str:
         return f"{self.source}_{self.name}"
 
+    @property
+    def mapping(self) -> str:
+        """Where a user edits this table's column mapping (for error messages)."""
+        return f"sources.{self.source}.tables.{self.name}.columns in {self.origin}"
 
-def load_config(path: Path = DEFAULT_CONFIG) -> list[TableSpec]:
+    @property
+    def precision_columns(self) -> list[str]:
+        return [f"{c.name}_precision" for c in self.columns if c.type == "timestamp"]
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def canonical_schema(path: Path = CANONICAL_SCHEMA) -> dict[str, dict[str, dict]]:
+    return yaml.safe_load(path.read_text())["tables"]
+
+
+def load_config(path: Path | str | None = None) -> list[TableSpec]:
+    """Every canonical raw table, as the configuration at `path` (default: $MOT_SOURCES_CONFIG or
+    the shipped sources.yml) maps it."""
+    path = Path(path) if path is not None else config_path()
+    document = _read(path)
+    declared = _declared_tables(path, document)
+    timezones = {}
+    for source, doc in declared["sources"].items():
+        timezone = doc.get("timezone", "UTC")
+        try:
+            ZoneInfo(str(timezone))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{path}: sources.{source}.timezone: unknown time zone {timezone!r}") from exc
+        timezones[source] = str(timezone)
+
+    canonical = canonical_schema()
+    for key, (_doc, origin) in declared["tables"].items():
+        if key not in canonical:
+            raise ConfigError(
+                f"{origin}: sources.{key.replace('.', '.tables.', 1)}: not a canonical raw table; "
+                f"canonical tables are {', '.join(sorted(canonical))} (see {CANONICAL_SCHEMA.name})"
+            )
+    if not declared["tables"]:
+        raise ConfigError(f"{path}: no tables declared")
+    specs = []
+    for key, columns in canonical.items():
+        source, name = key.split(".")
+        timezone = timezones.get(source, "UTC")
+        if key in declared["tables"]:
+            doc, origin = declared["tables"][key]
+            specs.append(_table(source, name, timezone, doc, columns, origin))
+        else:
+            specs.append(TableSpec(source, name, NOT_CONFIGURED, "csv", timezone, tuple(
+                ColumnSpec(c, None, s["type"], bool(s.get("required", False))) for c, s in columns.items()
+            ), origin=f"{path} (not declared)"))
+    return specs
+
+
+def _read(path: Path) -> dict:
     try:
         document = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such source configuration") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(document, dict) or not isinstance(document.get("sources"), dict):
-        raise ConfigError(f"{path}: expected a top-level 'sources:' mapping")
-
-    tables = []
-    for source, source_doc in document["sources"].items():
-        where = f"{path}: sources.{source}"
-        timezone = source_doc.get("timezone", "UTC")
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"{where}.timezone: unknown time zone {timezone!r}") from exc
-        for name, table_doc in (source_doc.get("tables") or {}).items():
-            tables.append(_table(f"{where}.tables.{name}", source, name, timezone, table_doc))
-    if not tables:
-        raise ConfigError(f"{path}: no tables declared")
-    return tables
+    if not isinstance(document, dict) or not isinstance(document.get("sources", {}), dict) \
+            or not (document.get("sources") or document.get("use")):
+        raise ConfigError(f"{path}: expected a top-level 'sources:' mapping (and/or 'use:' presets)")
+    unknown = set(document) - {"sources", "use", "description"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected 'use' and 'sources'")
+    return document
 
 
-def _table(where: str, source: str, name: str, timezone: str, doc: dict) -> TableSpec:
+def preset_path(name: str, relative_to: Path) -> Path:
+    candidates = [PRESETS_DIR / f"{name}.yml", relative_to.parent / name, Path(name)]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    available = sorted(p.stem for p in PRESETS_DIR.glob("*.yml"))
+    raise ConfigError(f"{relative_to}: use: no preset {name!r}; presets are {', '.join(available)} (or a file path)")
+
+
+def _declared_tables(path: Path, document: dict) -> dict:
+    """Merge the presets named in `use:` and the file's own `sources:`; remember who said what."""
+    sources: dict[str, dict] = {}
+    tables: dict[str, tuple[dict, str]] = {}
+    use = document.get("use") or []
+    if isinstance(use, str):
+        use = [use]
+    for name in use:
+        preset = preset_path(str(name), path)
+        preset_doc = _read(preset)
+        for source, source_doc in _sources_of(preset, preset_doc).items():
+            for table, table_doc in (source_doc.get("tables") or {}).items():
+                key = f"{source}.{table}"
+                if key in tables:
+                    raise ConfigError(
+                        f"{path}: use: presets {tables[key][1]} and {preset} both declare {key}; "
+                        f"keep one, or declare sources.{source}.tables.{table} yourself"
+                    )
+                tables[key] = (table_doc, f"{preset} (preset {name}, used by {path})")
+            sources.setdefault(source, {}).update({k: v for k, v in source_doc.items() if k != "tables"})
+    for source, source_doc in _sources_of(path, document).items():
+        for table, table_doc in (source_doc.get("tables") or {}).items():
+            key = f"{source}.{table}"
+            if key in tables:
+                base, origin = tables[key]
+                merged = {**base, **table_doc}
+                if isinstance(base.get("columns"), dict) and isinstance(table_doc.get("columns"), dict):
+                    merged["columns"] = {**base["columns"], **table_doc["columns"]}
+                if isinstance(base.get("csv"), dict) and isinstance(table_doc.get("csv"), dict):
+                    merged["csv"] = {**base["csv"], **table_doc["csv"]}
+                tables[key] = (merged, f"{path} (over {origin})")
+            else:
+                tables[key] = (table_doc, str(path))
+        sources.setdefault(source, {}).update({k: v for k, v in source_doc.items() if k != "tables"})
+    return {"sources": sources, "tables": tables}
+
+
+def _sources_of(path: Path, document: dict) -> dict:
+    sources = document.get("sources") or {}
+    for source, source_doc in sources.items():
+        if not isinstance(source_doc, dict):
+            raise ConfigError(f"{path}: sources.{source}: expected a mapping with 'timezone' and 'tables'")
+        unknown = set(source_doc) - {"timezone", "tables", "description"}
+        if unknown:
+            raise ConfigError(f"{path}: sources.{source}: unknown key(s) {sorted(unknown)}")
+        for table, table_doc in (source_doc.get("tables") or {}).items():
+            if not isinstance(table_doc, dict):
+                raise ConfigError(f"{path}: sources.{source}.tables.{table}: expected a mapping")
+    return sources
+
+
+def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, origin: str) -> TableSpec:
+    where = f"{origin}: sources.{source}.tables.{name}"
+    unknown = set(doc) - TABLE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(TABLE_KEYS)}")
     for key in ("files", "format", "columns"):
         if key not in doc:
             raise ConfigError(f"{where}: missing '{key}'")
     if doc["format"] not in FORMATS:
         raise ConfigError(f"{where}.format: {doc['format']!r} is not one of {sorted(FORMATS)}")
+    if not isinstance(doc["columns"], dict):
+        raise ConfigError(f"{where}.columns: expected a mapping canonical_column: export column")
     columns = []
     for column, spec in doc["columns"].items():
-        if not isinstance(spec, dict) or "from" not in spec:
-            raise ConfigError(f"{where}.columns.{column}: needs a 'from:' naming the export's column")
-        column_type = spec.get("type", "text")
-        if column_type not in RAW_TYPES:
+        if column not in canonical:
             raise ConfigError(
-                f"{where}.columns.{column}.type: {column_type!r} is not one of {sorted(RAW_TYPES)}"
+                f"{where}.columns.{column}: not a canonical column of {source}.{name}; "
+                f"canonical columns are {', '.join(canonical)}"
             )
-        columns.append(ColumnSpec(column, str(spec["from"]), column_type, bool(spec.get("required", False))))
+    for column, canon in canonical.items():
+        required = bool(canon.get("required", False))
+        spec = doc["columns"].get(column)
+        if spec is None:
+            if required:
+                raise ConfigError(
+                    f"{where}.columns.{column}: required canonical column has no mapping; "
+                    f"map it with `{column}: <export column>` or `{column}: {{expr: ...}}`"
+                )
+            columns.append(ColumnSpec(column, None, canon["type"], False))
+            continue
+        columns.append(_column(f"{where}.columns.{column}", column, spec, canon["type"], required))
+    extra = doc.get("extra", "keep" if doc["format"] == "csv" else "drop")
+    if extra not in EXTRA_POLICIES:
+        raise ConfigError(f"{where}.extra: {extra!r} is not one of {sorted(EXTRA_POLICIES)}")
     return TableSpec(
         source=source,
         name=name,
-        files=doc["files"],
+        files=str(doc["files"]),
         format=doc["format"],
         timezone=timezone,
         columns=tuple(columns),
-        keep_json=doc.get("keep_json"),
+        csv=_csv_options(f"{where}.csv", doc.get("csv") or {}),
+        extra=extra,
+        timestamp_formats=_formats(f"{where}.timestamp_formats", doc.get("timestamp_formats"), DEFAULT_TIMESTAMP_FORMATS),
+        date_formats=_formats(f"{where}.date_formats", doc.get("date_formats"), DEFAULT_DATE_FORMATS),
+        origin=origin,
     )
+
+
+def _column(where: str, name: str, spec, canonical_type: str, required: bool) -> ColumnSpec:
+    if isinstance(spec, str):
+        return ColumnSpec(name, spec, canonical_type, required)
+    if not isinstance(spec, dict) or ("from" in spec) == ("expr" in spec):
+        raise ConfigError(f"{where}: needs a 'from:' naming the export's column, or an 'expr:' (one of the two)")
+    unknown = set(spec) - {"from", "expr", "type", "required", "description"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    if "type" in spec and spec["type"] != canonical_type:
+        kind = "is not one of " + str(sorted(RAW_TYPES)) if spec["type"] not in RAW_TYPES else "differs from"
+        raise ConfigError(
+            f"{where}.type: {spec['type']!r} {kind} the canonical type {canonical_type!r} "
+            f"(types are fixed by {CANONICAL_SCHEMA.name}; leave 'type' out)"
+        )
+    if "required" in spec and bool(spec["required"]) != required:
+        raise ConfigError(f"{where}.required: fixed to {required} by {CANONICAL_SCHEMA.name}; leave it out")
+    if "expr" in spec:
+        expr = str(spec["expr"])
+        try:
+            expressions.check(expr)
+        except expressions.ExpressionError as exc:
+            raise ConfigError(f"{where}.expr: {exc}") from exc
+        return ColumnSpec(name, None, canonical_type, required, expr)
+    return ColumnSpec(name, str(spec["from"]), canonical_type, required)
+
+
+def _csv_options(where: str, doc: dict) -> CsvOptions:
+    unknown = set(doc) - CSV_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(CSV_KEYS)}")
+    delimiter = NAMED_DELIMITERS.get(str(doc.get("delimiter", ",")), str(doc.get("delimiter", ",")))
+    if len(delimiter) != 1:
+        raise ConfigError(f"{where}.delimiter: {doc['delimiter']!r} must be one character (or tab/semicolon/pipe)")
+    quote = doc.get("quote", '"')
+    if quote is not None and (not isinstance(quote, str) or len(quote) != 1):
+        raise ConfigError(f"{where}.quote: {quote!r} must be one character, or null for no quoting")
+    escape = doc.get("escape")
+    if escape is not None and (not isinstance(escape, str) or len(escape) != 1):
+        raise ConfigError(f"{where}.escape: {escape!r} must be one character, or null (quotes doubled)")
+    encoding = str(doc.get("encoding", "utf-8"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ConfigError(f"{where}.encoding: unknown encoding {encoding!r}") from exc
+    skip = doc.get("skip_rows_after_header", 0)
+    if not isinstance(skip, int) or isinstance(skip, bool) or skip < 0:
+        raise ConfigError(f"{where}.skip_rows_after_header: {skip!r} must be a whole number >= 0")
+    return CsvOptions(delimiter, quote, escape, encoding, skip)
+
+
+def _formats(where: str, value, default: tuple[str, ...]) -> tuple[str, ...]:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and "%" in v for v in value):
+        raise ConfigError(f"{where}: expected a list of strptime formats such as '%m/%d/%Y %H:%M'")
+    return tuple(dict.fromkeys([*value, *default]))  # the table's own formats are tried first

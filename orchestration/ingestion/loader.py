@@ -1,35 +1,32 @@
 """Landing files -> raw tables, losing nothing.
 
-Each file is first staged as text in a temporary table, one row per data row of the file, with
-its row and line number and, when the row's structure cannot be read, the reason:
-- CSV: Python's csv module reads the records (quoted newlines, BOM, gzip) and numbers them; a row
-  with the wrong field count or undecodable bytes is staged with its reason.
-- JSON lines: DuckDB reads each line as text, in parallel; an invalid JSON line or bad encoding
-  is staged with its reason; fields and GA4 event_params are extracted in SQL.
-Then one vectorised pass checks every typed column: a row whose structure is bad, whose value
-does not parse, or whose required value is missing goes to quarantine with the columns at fault.
+Each file is first staged (csv_staging, json_staging) into a temporary table of text: one row per
+data row of the file, with its row and line number and, when the row's structure cannot be read,
+the reason; the canonical columns are already mapped. Then one vectorised pass checks every typed
+column: a row whose structure is bad, whose value does not parse, or whose required value is
+missing goes to quarantine with the columns at fault.
 
 A file is loaded in one transaction (its earlier rows, if its content changed, are replaced), so
-rows read = rows loaded + rows quarantined holds for every file, and an unchanged file is a no-op.
+rows read = rows loaded + rows quarantined holds for every file; an unchanged file is a no-op, a
+file whose content was already loaded under another name is not loaded twice, and a file that is
+rejected or empty leaves whatever was loaded before untouched.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import sys
 import tempfile
 import uuid
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
 from .config import RAW_TYPES, ColumnSpec, TableSpec
+from .csv_staging import stage_csv
+from .json_staging import stage_ndjson, stage_parquet
+from .staging import EXTRA_COLUMN, FileRejected
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "ingest"
@@ -41,17 +38,13 @@ METADATA_COLUMNS = (
     ("_source_timezone", "VARCHAR"),
     ("_load_id", "VARCHAR"),
 )
-TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ"]
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 BOOLEAN_WORDS = TRUE_WORDS + ("false", "f", "0", "no", "n")
-RAW_RECORD_LIMIT = 2000
-MAX_LINE_BYTES = 64 * 1024 * 1024
-
-csv.field_size_limit(sys.maxsize)
-
-
-class FileRejected(Exception):
-    """The whole file cannot be loaded (e.g. a required column is missing from its header)."""
+LOADED = ("loaded", "replaced")
+STAGERS = {"csv": stage_csv, "ndjson": stage_ndjson, "parquet": stage_parquet}
+# An ISO timestamp that carries its own offset is converted to the source's local time, so that
+# staging's one conversion (source time zone -> UTC) is right for every row.
+OFFSET_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}(:?\d{2})?)$"
 
 
 @dataclass
@@ -59,11 +52,12 @@ class FileReport:
     raw_table: str
     source_file: str
     file_checksum: str
-    status: str  # loaded | replaced | unchanged | rejected
+    status: str  # loaded | replaced | unchanged | duplicate | empty | rejected
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     message: str = ""
+    extra_columns: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -90,18 +84,33 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def raw_columns(spec: TableSpec) -> list[tuple[str, str]]:
+    """The raw table's columns: canonical, precision markers, kept extras, load metadata."""
+    return [
+        *((c.name, RAW_TYPES[c.type]) for c in spec.columns),
+        *((name, "VARCHAR") for name in spec.precision_columns),
+        (EXTRA_COLUMN, "VARCHAR"),
+        *METADATA_COLUMNS,
+    ]
+
+
 def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
-    columns = [f'"{c.name}" {RAW_TYPES[c.type]}' for c in spec.columns]
-    if spec.keep_json:
-        columns.append(f'"{spec.keep_json}" VARCHAR')
-    columns += [f"{name} {kind}" for name, kind in METADATA_COLUMNS]
-    conn.execute(f"create table if not exists {RAW_SCHEMA}.{spec.raw_table} ({', '.join(columns)})")
+    columns = raw_columns(spec)
+    conn.execute(
+        f"create table if not exists {RAW_SCHEMA}.{spec.raw_table} "
+        f"({', '.join(f'{chr(34)}{name}{chr(34)} {kind}' for name, kind in columns)})"
+    )
+    # A warehouse built before a column was added to the raw schema gets it, empty for old rows.
+    for name, kind in columns:
+        conn.execute(f'alter table {RAW_SCHEMA}.{spec.raw_table} add column if not exists "{name}" {kind}')
 
 
 def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
     """Load every file of one landing table; return one report per file."""
     ensure_schemas(conn)
     ensure_raw_table(conn, spec)
+    if not spec.configured:
+        return []
     files = sorted(p for p in Path(landing_dir).glob(spec.files) if p.is_file())
     return [ingest_file(conn, spec, path, Path(landing_dir)) for path in files]
 
@@ -109,25 +118,41 @@ def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: 
 def ingest_file(conn: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, landing_dir: Path) -> FileReport:
     relative = path.relative_to(landing_dir).as_posix()
     checksum = file_checksum(path)
-    previous = conn.execute(
-        f"""select file_checksum from {META_SCHEMA}.load_log
-            where raw_table = ? and source_file = ? and status in ('loaded', 'replaced')
-            order by loaded_at desc limit 1""",
-        [spec.raw_table, relative],
-    ).fetchone()
-    if previous and previous[0] == checksum:
+    latest = dict(conn.execute(
+        f"""select source_file, file_checksum from (
+                select source_file, file_checksum,
+                       row_number() over (partition by source_file order by loaded_at desc) as recency
+                from {META_SCHEMA}.load_log where raw_table = ? and status in {LOADED}
+            ) where recency = 1""",
+        [spec.raw_table],
+    ).fetchall())
+    if latest.get(relative) == checksum:
         return FileReport(spec.raw_table, relative, checksum, "unchanged", message="already loaded")
 
-    report = FileReport(spec.raw_table, relative, checksum, "replaced" if previous else "loaded")
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    twin = next((name for name, digest in sorted(latest.items()) if digest == checksum and name != relative), None)
+    if twin is not None or path.stat().st_size == 0:
+        status = "duplicate" if twin is not None else "empty"
+        message = (f"{relative}: same content as {twin}, which is loaded; not loaded twice" if twin
+                   else f"{relative}: empty file (0 bytes), nothing to load")
+        if relative in latest:
+            message += "; the rows loaded before from this file are kept"
+        report = FileReport(spec.raw_table, relative, checksum, status, message=message)
+        _log(conn, load_id, report, loaded_at)
+        return report
+
+    report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded")
     with tempfile.TemporaryDirectory(prefix="mot-ingest-") as scratch:
         try:
-            _stage(conn, spec, path, Path(scratch))
+            staged = STAGERS[spec.format](conn, spec, path, Path(scratch))
         except FileRejected as exc:
-            report.status, report.message = "rejected", f"{relative}: {exc}"
+            kept = "; the rows loaded before from this file are kept" if relative in latest else ""
+            report.status, report.message = "rejected", f"{relative}: {exc}{kept}"
             _log(conn, load_id, report, loaded_at)
             return report
+        report.extra_columns = staged.extra_columns
+        report.message = f"{relative}: " + "; ".join(staged.notes) if staged.notes else ""
         conn.execute("begin transaction")
         try:
             conn.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _source_file = ?", [relative])
@@ -166,172 +191,21 @@ def _log(conn, load_id: str, report: FileReport, loaded_at: datetime) -> None:
     )
 
 
-# -- pass 1: structure -> temp table _landing (text) ------------------------------------------
-
-STAGED = ("_row_number", "_line_number", "_raw_record", "_structural")
-
-
-def _stage(conn, spec: TableSpec, path: Path, scratch: Path) -> None:
-    if spec.format == "csv":
-        normalised = scratch / "rows.csv"
-        _normalise_csv(spec, path, normalised)
-        columns = ", ".join(f"'{c}': 'VARCHAR'" for c in (*STAGED, *_output_columns(spec)))
-        conn.execute(
-            f"""create or replace temp table _landing as
-                select * from read_csv('{_sql_path(normalised)}', header = true, auto_detect = false,
-                    columns = {{{columns}}}, delim = ',', quote = '"', escape = '"',
-                    max_line_size = {MAX_LINE_BYTES})"""
-        )
-    else:
-        _stage_ndjson(conn, spec, path)
-
-
-def _output_columns(spec: TableSpec) -> list[str]:
-    return [c.name for c in spec.columns] + ([spec.keep_json] if spec.keep_json else [])
-
-
-@contextmanager
-def _open_text(path: Path) -> Iterator:
-    # surrogateescape keeps undecodable bytes visible, so a bad row is quarantined, not the file.
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-        yield handle
-
-
-def _has_bad_utf8(values) -> bool:
-    return any(v and any("\udc80" <= ch <= "\udcff" for ch in v) for v in values)
-
-
-def _normalise_csv(spec: TableSpec, path: Path, out: Path) -> None:
-    """Write the file's records to `out` as text in the canonical column order, numbered."""
-    with _open_text(path) as handle, open(out, "w", newline="", encoding="utf-8") as target:
-        writer = csv.writer(target)
-        writer.writerow([*STAGED, *_output_columns(spec)])
-        records = csv.reader(handle)
-        header = next(records, None)
-        if header is None:
-            raise FileRejected("the file is empty (no header row)")
-        header = [h.strip() for h in header]
-        positions = _header_positions(spec, header)
-        width, blank = len(header), [""] * len(positions)
-        rows_read = 0
-        line_number = records.line_num + 1  # where the next record starts (it may span lines)
-        for record in records:
-            start, line_number = line_number, records.line_num + 1
-            if not record:
-                continue  # a blank line is not a row
-            rows_read += 1
-            raw = ",".join(record)[:RAW_RECORD_LIMIT]
-            if _has_bad_utf8(record):
-                clean = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                writer.writerow([rows_read, start, clean, "invalid UTF-8", *blank])
-            elif len(record) != width:
-                writer.writerow([rows_read, start, raw, f"expected {width} fields, found {len(record)}", *blank])
-            else:
-                values = [record[i].strip() if i is not None else "" for i in positions]
-                writer.writerow([rows_read, start, raw, "", *values])
-
-
-def _header_positions(spec: TableSpec, header: list[str]) -> list[int | None]:
-    missing = [c for c in spec.columns if c.required and c.source not in header]
-    if missing:
-        names = ", ".join(f"{c.source!r} (-> {c.name})" for c in missing)
-        raise FileRejected(
-            f"required column(s) {names} not in the header; edit the mapping "
-            f"sources.{spec.source}.tables.{spec.name}.columns in the source configuration"
-        )
-    return [header.index(c.source) if c.source in header else None for c in spec.columns]
-
-
-GA4_PARAMS = "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, double_value VARCHAR, float_value VARCHAR))[]"
-GA4_PARAMS_KEY = "event_params"
-
-
-def _json_path(dotted: str) -> str:
-    return "$." + ".".join('"' + part.replace('"', "").replace("'", "") + '"' for part in dotted.split("."))
-
-
-def _stage_ndjson(conn, spec: TableSpec, path: Path) -> None:
-    """JSON lines, read by DuckDB: the row number is the line number; a blank line is no row.
-
-    Each line is parsed once (one json_extract_string over every path) and GA4's event_params
-    list once, into key/value pairs that each `param:` column picks from.
-    """
-    paths = [_json_path(c.source) for c in spec.columns if not c.source.startswith("param:")]
-    params_at = len(paths) + 1
-    paths.append(_json_path(GA4_PARAMS_KEY))
-    keep_at = len(paths) + 1
-    if spec.keep_json:
-        paths.append(_json_path(spec.keep_json))
-    fields, at = [], 0
-    for column in spec.columns:
-        if column.source.startswith("param:"):
-            key = column.source.removeprefix("param:").replace("'", "''")
-            sql = f"list_filter(_params, p -> p.k = '{key}')[1].v"
-        else:
-            at += 1
-            sql = f"_fields[{at}]"
-        fields.append(f'nullif(trim({sql}), \'\') as "{column.name}"')
-    if spec.keep_json:
-        fields.append(f'_fields[{keep_at}] as "{spec.keep_json}"')
-    path_list = ", ".join(f"'{p}'" for p in paths)
-
-    conn.execute("drop table if exists _line_rejects")
-    conn.execute("drop table if exists _line_reject_scans")
-    conn.execute(
-        f"""create or replace temp table _lines as
-            select ordinality as _ordinal, line
-            from read_csv('{_sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false,
-                 auto_detect = false, delim = '\x01', quote = '', escape = '', max_line_size = {MAX_LINE_BYTES},
-                 store_rejects = true, rejects_table = '_line_rejects', rejects_scan = '_line_reject_scans')
-            with ordinality"""
-    )
-    # A line DuckDB could not read (bad encoding) is missing from _lines: shift the ordinals after it.
-    unreadable = conn.execute("select count(*) from _line_rejects").fetchone()[0]
-    line_number = (
-        "_ordinal + (select count(*) from rejected r where r.line - r.nth < _ordinal)" if unreadable else "_ordinal"
-    )
-    conn.execute(
-        f"""create or replace temp table _landing as
-            with rejected as (
-                select line, row_number() over (order by line) as nth from _line_rejects
-            ), numbered as (
-                select {line_number} as _line_number, line
-                from _lines where line is not null and trim(line) <> ''
-            ), parsed as (
-                select _line_number, line,
-                       case when not json_valid(line) then 'invalid JSON'
-                            when json_type(line) <> 'OBJECT' then 'a JSON line is not an object' end as _structural
-                from numbered
-            ), extracted as (
-                select *, case when _structural is null then json_extract_string(line, [{path_list}]) end as _fields
-                from parsed
-            ), with_params as (
-                select *,
-                       list_transform(try_cast(_fields[{params_at}] as {GA4_PARAMS}), p -> {{
-                           'k': p.key,
-                           'v': coalesce(p.value.string_value, p.value.int_value, p.value.double_value, p.value.float_value)
-                       }}) as _params
-                from extracted
-            )
-            select cast(_line_number as varchar) as _row_number, cast(_line_number as varchar) as _line_number,
-                   left(line, {RAW_RECORD_LIMIT}) as _raw_record, _structural, {', '.join(fields)}
-            from with_params
-            union all
-            select cast(line as varchar), cast(line as varchar), left(csv_line, {RAW_RECORD_LIMIT}),
-                   'unreadable line: ' || error_message, {', '.join(['null'] * len(fields))}
-            from _line_rejects"""
-    )
-    conn.execute("drop table _lines")
-
-
 # -- pass 2: types ----------------------------------------------------------------------------
 
-def _typed(column: ColumnSpec) -> str:
+def _sql_list(values) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _typed(column: ColumnSpec, spec: TableSpec) -> str:
     ref = f'"{column.name}"'
     if column.type == "timestamp":
-        formats = ", ".join(f"'{f}'" for f in TIMESTAMP_FORMATS)
-        return f"coalesce(try_strptime({ref}, [{formats}]), try_cast({ref} as timestamp))"
+        local = (f"coalesce(try_strptime({ref}, {_sql_list(spec.timestamp_formats)}), "
+                 f"try_strptime({ref}, {_sql_list(spec.date_formats)}), try_cast({ref} as timestamp))")
+        return (f"case when regexp_matches({ref}, '{OFFSET_PATTERN}') "
+                f"then timezone('{spec.timezone}', try_cast({ref} as timestamptz)) else {local} end")
+    if column.type == "date":
+        return f"coalesce(cast(try_strptime({ref}, {_sql_list(spec.date_formats)}) as date), try_cast({ref} as date))"
     if column.type == "boolean":
         words = ", ".join(f"'{w}'" for w in TRUE_WORDS)
         return f"case when {ref} is null then null else lower({ref}) in ({words}) end"
@@ -340,7 +214,14 @@ def _typed(column: ColumnSpec) -> str:
     return f"try_cast({ref} as {RAW_TYPES[column.type]})"
 
 
-def _failure(column: ColumnSpec) -> str:
+def _precision(column: ColumnSpec, spec: TableSpec) -> str:
+    """'day' when the export gave a date alone (loaded as midnight), else 'second'."""
+    ref = f'"{column.name}"'
+    return (f"case when {ref} is null then null when try_strptime({ref}, {_sql_list(spec.date_formats)}) "
+            f"is not null then 'day' else 'second' end")
+
+
+def _failure(column: ColumnSpec, spec: TableSpec) -> str:
     """SQL that is a reason text when the column's value is unusable, else NULL."""
     ref = f'"{column.name}"'
     checks = []
@@ -349,9 +230,9 @@ def _failure(column: ColumnSpec) -> str:
     if column.type == "boolean":
         words = ", ".join(f"'{w}'" for w in BOOLEAN_WORDS)
         checks.append(f"when {ref} is not null and lower({ref}) not in ({words}) "
-                      f"then '{column.name}: ''' || {ref} || ''' is not a boolean'")
+                      f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a boolean'")
     elif column.type != "text":
-        checks.append(f"when {ref} is not null and {_typed(column)} is null "
+        checks.append(f"when {ref} is not null and {_typed(column, spec)} is null "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a valid {column.type}'")
     return f"case {' '.join(checks)} end" if checks else "null"
 
@@ -359,7 +240,7 @@ def _failure(column: ColumnSpec) -> str:
 def _load_typed(conn, spec: TableSpec, relative: str, checksum: str, load_id: str,
                 loaded_at: datetime) -> tuple[int, int, int]:
     """Move the staged rows of one file into quarantine or the raw table; return the counts."""
-    failures = [_failure(c) for c in spec.columns]
+    failures = [_failure(c, spec) for c in spec.columns]
     first_column = " ".join(f"when ({f}) is not null then '{c.name}'" for c, f in zip(spec.columns, failures))
     conn.execute(
         f"""create or replace temp table _checked as
@@ -375,12 +256,13 @@ def _load_typed(conn, spec: TableSpec, relative: str, checksum: str, load_id: st
             from _checked where _reason is not null""",
         [load_id, spec.raw_table, relative, checksum, loaded_at],
     )
-    typed = [f'{_typed(c)} as "{c.name}"' for c in spec.columns]
-    if spec.keep_json:
-        typed.append(f'"{spec.keep_json}"')
+    typed = [_typed(c, spec) for c in spec.columns]
+    typed += [_precision(c, spec) for c in spec.columns if c.type == "timestamp"]
+    typed += [f'"{EXTRA_COLUMN}"', "?", "cast(_row_number as bigint)", "?", "?", "?", "?"]
+    names = ", ".join(f'"{name}"' for name, _ in raw_columns(spec))
     conn.execute(
-        f"""insert into {RAW_SCHEMA}.{spec.raw_table}
-            select {', '.join(typed)}, ?, cast(_row_number as bigint), ?, ?, ?, ?
+        f"""insert into {RAW_SCHEMA}.{spec.raw_table} ({names})
+            select {', '.join(typed)}
             from _checked where _reason is null order by cast(_row_number as bigint)""",
         [relative, checksum, loaded_at, spec.timezone, load_id],
     )
@@ -389,7 +271,3 @@ def _load_typed(conn, spec: TableSpec, relative: str, checksum: str, load_id: st
     ).fetchone()
     conn.execute("drop table _checked")
     return read, read - quarantined, quarantined
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -38,6 +38,101 @@ def test_the_graph_connects_landing_files_to_the_published_marts():
     assert defs.resolve_schedule_def("nightly").cron_schedule
 
 
+def test_loading_the_definitions_reads_the_prepared_manifest_in_under_3_seconds(tmp_path):
+    """No `dbt parse` on load: the manifest is left untouched and the definitions build fast.
+
+    Dagster, dagster-dbt (with dbt's graph selector), DuckDB and Great Expectations are imported
+    first: their import time is the libraries', the same for any project (about 20 s on a busy
+    2-core machine); what is timed is building this project's definitions.
+    """
+    from orchestration.dbt_project import dbt_project
+
+    manifest = dbt_project.manifest_path
+    assert manifest.exists(), "run `mot parse` (make parse) first"
+    before = manifest.stat().st_mtime_ns
+    script = (
+        "import time, dagster, dagster_dbt, dbt.graph.cli, duckdb, great_expectations\n"
+        "started = time.perf_counter()\n"
+        "from orchestration.definitions import defs\n"
+        "defs.resolve_asset_graph(); defs.resolve_all_job_defs()\n"
+        "print(f'LOADED {time.perf_counter() - started:.3f}')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                               env={**env, "DAGSTER_HOME": str(tmp_path)})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    seconds = float(completed.stdout.split("LOADED")[-1])
+    assert seconds < 3, f"the definitions took {seconds:.1f}s to load"
+    assert manifest.stat().st_mtime_ns == before, "loading the definitions re-parsed the dbt project"
+
+
+def test_dbt_models_are_grouped_by_folder_and_every_source_is_an_ingestion_asset():
+    import json
+
+    from orchestration.dbt_assets import moments_dbt_assets
+    from orchestration.dbt_project import dbt_project
+    from orchestration.definitions import defs
+    from orchestration.ingestion.assets import ingestion_assets
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    groups = {spec.key.path[-1]: spec.group_name for spec in moments_dbt_assets.specs}
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert models and all(groups[n["name"]] == n["fqn"][1] for n in models)
+    assert {n["fqn"][1] for n in models} == {"staging", "intermediate", "marts"}
+    assert {groups[n["name"]] for n in manifest["nodes"].values() if n["resource_type"] == "seed"} == {"seeds"}
+
+    raw_keys = {key for assets in ingestion_assets for key in assets.keys}
+    graph = defs.resolve_asset_graph()
+    dbt_keys = set(moments_dbt_assets.keys)
+    upstream_of_dbt = {parent for key in dbt_keys for parent in graph.get(key).parent_keys} - dbt_keys
+    # Every dbt source resolves to a raw table that ingestion produces: no dangling source asset.
+    assert upstream_of_dbt and upstream_of_dbt <= raw_keys
+    assert len(manifest["sources"]) == len(upstream_of_dbt)
+
+
+def test_every_asset_that_opens_the_warehouse_is_in_the_one_writer_pool(tmp_path):
+    import shutil
+
+    from dagster import DagsterInstance
+
+    from orchestration.dbt_assets import moments_dbt_assets
+    from orchestration.execution import WAREHOUSE_POOL, WAREHOUSE_RUN_TAG
+    from orchestration.definitions import defs
+    from orchestration.ingestion.assets import ingestion_assets
+    from orchestration.settings import PROJECT_DIR
+
+    for assets in (*ingestion_assets, moments_dbt_assets):
+        assert assets.op.pool == WAREHOUSE_POOL, assets.keys
+    for job in ("nightly", "ingest", "hourly_open_leads"):
+        assert WAREHOUSE_RUN_TAG.items() <= defs.resolve_job_def(job).tags.items()
+    # The instance configuration that `make dev` installs limits that pool, and warehouse runs, to one.
+    shutil.copy(PROJECT_DIR / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        config = instance.get_concurrency_config()
+    assert config.pool_config.default_pool_limit == 1
+    assert {"key": "mot/warehouse", "limit": 1} in config.run_queue_config.tag_concurrency_limits
+
+
+def test_the_web_events_are_partitioned_by_day_and_the_snapshot_exports_are_not():
+    from dagster import AssetKey
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    partitioned = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).partitions_def}
+    assert partitioned == {"raw/web_events"}
+    keys = graph.get(AssetKey(["raw", "web_events"])).partitions_def.get_partition_keys()
+    assert keys[0] == "2026-01-01"
+
+
+def test_the_hourly_job_refreshes_the_open_leads_mart_and_publishes():
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("hourly_open_leads")
+    assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == {"marts/mart_open_leads", "published/marts"}
+    assert defs.resolve_schedule_def("hourly_open_leads").job_name == "hourly_open_leads"
+
+
 @pytest.mark.parametrize("command", [[], ["generate"], ["ingest"], ["parse"], ["run"], ["summary"]])
 def test_every_cli_command_has_help(command):
     result = CliRunner().invoke(main, [*command, "--help"])

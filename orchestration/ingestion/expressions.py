@@ -1,0 +1,91 @@
+"""Column-mapping expressions: a small, whitelisted subset of SQL over an export's text columns.
+
+A mapping may compute a canonical column instead of copying one, e.g.
+    full_name:   {expr: "concat_ws(' ', \"First Name\", \"Last Name\")"}
+    engagement_type: {expr: "'CALL'"}
+Source columns are written in double quotes (a CSV header, a JSON path, or `param:<key>`), text in
+single quotes; "_file" is the export's file name (e.g. to tell a calls export from a meetings
+export landing in the same folder). A column the file lacks reads as NULL, so
+`coalesce("Call outcome", "Meeting outcome")` serves both exports; only when none of an
+expression's columns is in the file does the file count as missing it. Every source value is text (trimmed, empty = NULL) and the result is read as text
+before the canonical type is applied, so a value that does not parse is quarantined like any
+other. DuckDB evaluates the expression in the same vectorised pass that stages the file; the
+whitelist keeps a mapping file from doing anything but compute a value (no sub-queries, no
+file or network access).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import duckdb
+
+FUNCTIONS = frozenset({
+    "concat", "concat_ws", "coalesce", "nullif", "trim", "ltrim", "rtrim", "lower", "upper", "left", "right",
+    "substr", "substring", "replace", "regexp_replace", "regexp_extract", "split_part", "length", "lpad", "rpad",
+    "strip_accents", "greatest", "least", "abs", "round", "try_cast",
+})
+TYPE_WORDS = frozenset({"as", "varchar", "bigint", "integer", "double", "decimal", "date", "timestamp"})
+KEYWORDS = frozenset({"case", "when", "then", "else", "end", "and", "or", "not", "is", "null", "in", "like", "ilike",
+                      "true", "false", "between"})
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)|(?P<ident>"(?:[^"]|"")*")|(?P<string>'(?:[^']|'')*')|(?P<number>\d+(?:\.\d+)?)"""
+    r"""|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\|\||<=|>=|<>|!=|[-+*/%(),=<>])"""
+)
+
+
+class ExpressionError(ValueError):
+    """The expression uses something outside the whitelist, or DuckDB cannot evaluate it."""
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+
+    @property
+    def column(self) -> str:
+        return self.text[1:-1].replace('""', '"')
+
+
+def tokenize(expr: str) -> list[Token]:
+    tokens, at = [], 0
+    while at < len(expr):
+        match = _TOKEN.match(expr, at)
+        if not match:
+            raise ExpressionError(f"unexpected character {expr[at]!r} at position {at + 1}")
+        kind = match.lastgroup
+        if kind == "word" and match.group().lower() not in FUNCTIONS | KEYWORDS | TYPE_WORDS:
+            raise ExpressionError(
+                f"{match.group()!r} is not allowed (write source columns in double quotes; "
+                f"functions allowed: {', '.join(sorted(FUNCTIONS))})"
+            )
+        if kind != "space":
+            tokens.append(Token(kind, match.group()))
+        at = match.end()
+    if not tokens:
+        raise ExpressionError("the expression is empty")
+    return tokens
+
+
+def columns_of(expr: str) -> tuple[str, ...]:
+    """The source columns an expression reads, in order of first use."""
+    return tuple(dict.fromkeys(t.column for t in tokenize(expr) if t.kind == "ident"))
+
+
+def render(expr: str, column_sql: Callable[[str], str]) -> str:
+    """The expression as SQL, each source column replaced by `column_sql(name)`."""
+    return " ".join(column_sql(t.column) if t.kind == "ident" else t.text for t in tokenize(expr))
+
+
+def check(expr: str) -> None:
+    """Raise ExpressionError unless DuckDB can evaluate the expression over text columns."""
+    names = columns_of(expr)
+    relation = ", ".join(f"cast(null as varchar) as c{i}" for i in range(len(names))) or "1 as c"
+    sql = render(expr, lambda name: f"c{names.index(name)}")
+    try:
+        duckdb.connect().execute(f"select cast(({sql}) as varchar) from (select {relation}) limit 0")
+    except duckdb.Error as exc:
+        raise ExpressionError(f"DuckDB cannot evaluate it: {str(exc).splitlines()[0]}") from exc
