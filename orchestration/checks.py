@@ -1,13 +1,48 @@
-"""Great Expectations suites as Dagster asset checks. Raw checks are blocking: dbt waits for them."""
+"""Great Expectations suites as Dagster asset checks.
+
+Raw checks block dbt; mart checks block publish. A mart gets a check for each suite file named
+`marts__<model>*.json` in expectations/gx/expectations: adding a suite file is all it takes (a
+suite whose model does not exist yet is skipped until the model does).
+"""
 
 from pathlib import Path
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, MetadataValue, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetChecksDefinition,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
 
 from . import quality
+from .dbt_assets import MART_KEYS
 from .ingestion.assets import TABLE_SPECS, raw_asset_key
 from .ingestion.config import TableSpec
 from .resources import PathsResource, WarehouseResource
+
+MART_SUITE_PREFIX = "marts__"
+
+
+def _result(context: AssetCheckExecutionContext, outcome: quality.SuiteOutcome, suite: str) -> AssetCheckResult:
+    for failure in outcome.failures:
+        context.log.warning(f"{suite}: {failure.severity}: {failure.describe()}")
+    return AssetCheckResult(
+        passed=outcome.passed,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "suite": suite,
+            "table": outcome.table,
+            "rows_checked": outcome.rows_checked,
+            "expectations": outcome.evaluated,
+            "failed": len(outcome.failures),
+            "failures": MetadataValue.md("\n".join(f"- {f.severity}: {f.describe()}" for f in outcome.failures) or "none"),
+            # The gate report reads these back: each failed expectation with sample offending rows.
+            "failure_details": MetadataValue.json([f.as_dict() for f in outcome.failures]),
+        },
+    )
 
 
 def build_raw_check(spec: TableSpec) -> AssetChecksDefinition:
@@ -17,26 +52,52 @@ def build_raw_check(spec: TableSpec) -> AssetChecksDefinition:
         asset=raw_asset_key(spec),
         name="gx_raw_suite",
         blocking=True,
-        description=f"Great Expectations suite {suite} (expectations/gx/expectations/{suite}.json).",
+        description=f"Great Expectations suite {suite} (expectations/gx/expectations/{suite}.json), "
+        "plus the volume of the newest load against the previous one.",
     )
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as conn:
-            frame = quality.read_table(conn, f"raw.{spec.raw_table}")
-        outcome = quality.validate(suite, spec.raw_table, frame, Path(paths.reports_dir) / "gx")
-        for failure in outcome.failures:
-            context.log.warning(f"{suite}: {failure.severity}: {failure.describe()}")
-        return AssetCheckResult(
-            passed=outcome.passed,
-            severity=AssetCheckSeverity.ERROR,
-            metadata={
-                "rows_checked": outcome.rows_checked,
-                "expectations": outcome.evaluated,
-                "failed": len(outcome.failures),
-                "failures": MetadataValue.md("\n".join(f"- {f.severity}: {f.describe()}" for f in outcome.failures) or "none"),
-            },
-        )
+            frame = quality.read_for_suite(conn, suite, f"raw.{spec.raw_table}")
+            volume = quality.volume_failures(conn, suite, spec.raw_table)
+        outcome = quality.validate(suite, spec.raw_table, frame, Path(paths.reports_dir) / "gx", context.run.run_id)
+        outcome.failures.extend(volume)
+        outcome.evaluated += 1 if quality.suite_meta(suite).get("volume_band") else 0
+        return _result(context, outcome, suite)
 
     return _check
 
 
-raw_checks = [build_raw_check(spec) for spec in TABLE_SPECS]
+def mart_suites() -> dict[str, str]:
+    """Suite name → mart model, for every mart suite file."""
+    suites = {}
+    for path in sorted(quality.SUITES_DIR.glob(f"{MART_SUITE_PREFIX}*.json")):
+        suite = path.stem
+        suites[suite] = quality.suite_meta(suite).get("model") or suite[len(MART_SUITE_PREFIX):]
+    return suites
+
+
+def build_mart_check(suite: str, model: str) -> AssetChecksDefinition:
+    @asset_check(
+        asset=AssetKey(["marts", model]),
+        name=f"gx_{suite[len(MART_SUITE_PREFIX):]}" if suite != f"{MART_SUITE_PREFIX}{model}" else "gx_mart_suite",
+        blocking=True,
+        description=f"Great Expectations suite {suite} (expectations/gx/expectations/{suite}.json); "
+        "a failure blocks publish.",
+    )
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> AssetCheckResult:
+        with warehouse.connect(read_only=True) as conn:
+            frame = quality.read_for_suite(conn, suite, f"marts.{model}")
+        outcome = quality.validate(suite, "marts", frame, Path(paths.reports_dir) / "gx", context.run.run_id)
+        outcome.table = f"marts.{model}"
+        return _result(context, outcome, suite)
+
+    return _check
+
+
+# A raw table no source configuration declares is empty by design: there is no export to check.
+raw_checks = [build_raw_check(spec) for spec in TABLE_SPECS if spec.configured]
+mart_checks = [
+    build_mart_check(suite, model)
+    for suite, model in mart_suites().items()
+    if AssetKey(["marts", model]) in MART_KEYS
+]

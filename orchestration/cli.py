@@ -95,10 +95,29 @@ def run(landing: Path | None) -> None:
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - started:.1f}s "
                f"(run {result.run_id})\n")
     click.echo(summary.render(settings))
+    from . import gate_report
+
+    report = gate_report.build(result.all_events, result.run_id)
+    click.echo(f"\ngate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it)")
+    if report["status"] == "failed":
+        click.echo("\n" + gate_report.render(report), err=True)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         click.echo(f"\nfailed steps: {', '.join(failed) or 'see the Dagster run log'}", err=True)
         sys.exit(1)
+
+
+@main.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def show_report(as_json: bool) -> None:
+    """Print the gate report of the last run: each failed check, its table, sample offending rows."""
+    from . import gate_report
+
+    settings = Settings.from_env()
+    report = gate_report.read_last(settings.reports_dir)
+    if report is None:
+        raise click.ClickException(f"no gate report yet in {settings.reports_dir / gate_report.GATE_DIR}: run `mot run` first")
+    click.echo(json.dumps(report, indent=2) if as_json else gate_report.render(report))
 
 
 @main.command("summary")

@@ -4,35 +4,85 @@ BI readers open the published file, never the working warehouse (DuckDB has one 
 writer locks readers out). A new file is built beside the published one and renamed over it:
 a reader that holds the old file keeps reading the old version, a new reader gets the new one,
 and a failed publish leaves the old file untouched.
+
+Every published table carries a comment naming the run that published it and its row count
+(`publish_manifest()` reads them back), so a reader can tell which version it reads and prove it
+never reads two versions at once, while the file still holds nothing but facts, dims and marts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+
 PUBLISHED_SCHEMA = "marts"
 
 
-def publish_marts(warehouse_path: Path, published_path: Path, schema: str = PUBLISHED_SCHEMA) -> dict[str, int]:
+class PublishError(RuntimeError):
+    """The publish failed; the last published file is still the one BI reads."""
+
+
+def publish_marts(
+    warehouse_path: Path, published_path: Path, schema: str = PUBLISHED_SCHEMA, run_id: str | None = None
+) -> dict[str, int]:
     """Publish every table of `schema`; return the row count of each published table."""
     published_path = Path(published_path)
-    published_path.parent.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or uuid.uuid4().hex
+    try:
+        published_path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_scratch(published_path)
+    except OSError as exc:
+        raise PublishError(_explain(exc, published_path)) from exc
     scratch = published_path.with_name(f".{published_path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        counts = _build(Path(warehouse_path), scratch, schema)
+        counts = _build(Path(warehouse_path), scratch, schema, run_id)
         _fsync(scratch)
         os.replace(scratch, published_path)
         _fsync(published_path.parent)
+    except (OSError, duckdb.Error) as exc:
+        raise PublishError(_explain(exc, published_path)) from exc
     finally:
         for leftover in (scratch, scratch.with_name(scratch.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass  # the publish error already says what went wrong; this is only tidying
     return counts
 
 
-def _build(warehouse_path: Path, target: Path, schema: str) -> dict[str, int]:
+def publish_manifest(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """{table: {"run_id", "rows", "published_at"}} of the published file open on `conn`."""
+    return {
+        table: json.loads(comment)
+        for table, comment in conn.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'main' order by 1"
+        ).fetchall()
+        if comment
+    }
+
+
+def table_checksums(database: Path) -> dict[str, tuple[int, str]]:
+    """(rows, md5 of the sorted rows) per table of a published file.
+
+    Two publishes of the same data give the same checksums whatever order the rows were written in.
+    """
+    with duckdb.connect(str(database), read_only=True) as conn:
+        tables = [r[0] for r in conn.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        return {
+            table: conn.execute(
+                f"""select count(*), coalesce(md5(string_agg(row_text, chr(10) order by row_text)), '')
+                    from (select cast(t as varchar) as row_text from main."{table}" t)"""
+            ).fetchone()
+            for table in tables
+        }
+
+
+def _build(warehouse_path: Path, target: Path, schema: str, run_id: str) -> dict[str, int]:
     conn = duckdb.connect(str(target))
     try:
         conn.execute(f"attach '{_sql(warehouse_path)}' as warehouse (read_only)")
@@ -51,10 +101,32 @@ def _build(warehouse_path: Path, target: Path, schema: str) -> dict[str, int]:
             conn.execute(f'create table main."{table}" as select * from warehouse.{schema}."{table}"')
             counts[table] = conn.execute(f'select count(*) from main."{table}"').fetchone()[0]
         conn.execute("detach warehouse")
+        published_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for table, rows in counts.items():
+            note = json.dumps({"run_id": run_id, "rows": rows, "published_at": published_at})
+            conn.execute(f"comment on table main.\"{table}\" is '{_sql(note)}'")
         conn.execute("checkpoint")
         return counts
     finally:
         conn.close()
+
+
+def _remove_stale_scratch(published_path: Path) -> None:
+    """A publish killed half-way leaves its scratch file; the next publish clears it.
+
+    Only one publish runs at a time (the warehouse pool), so any scratch file found here is stale.
+    """
+    for stale in published_path.parent.glob(f".{published_path.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
+
+
+def _explain(exc: BaseException, published_path: Path) -> str:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    where = getattr(exc, "filename", None) or published_path.parent
+    return (
+        f"publish to {published_path} failed: {reason} ({where}). "
+        f"The last published file was left as it was and is still what BI reads."
+    )
 
 
 def _fsync(path: Path) -> None:
@@ -67,4 +139,3 @@ def _fsync(path: Path) -> None:
 
 def _sql(path: Path) -> str:
     return str(path).replace("'", "''")
-

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
 
 from .dbt_assets import MART_KEYS
-from .publish import publish_marts
+from .publish import PublishError, publish_marts
 from .resources import PathsResource, WarehouseResource
 
 
@@ -18,7 +18,11 @@ from .resources import PathsResource, WarehouseResource
     "after every blocking check upstream has passed.",
 )
 def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
-    counts = publish_marts(Path(warehouse.path), Path(paths.published_path))
+    try:
+        counts = publish_marts(Path(warehouse.path), Path(paths.published_path), run_id=context.run.run_id)
+    except PublishError as exc:
+        # Not retried: a full disk or a read-only folder needs a person, and BI keeps the old file.
+        raise Failure(description=str(exc), allow_retries=False) from exc
     context.log.info(f"published {len(counts)} tables to {paths.published_path}")
     return MaterializeResult(
         metadata={

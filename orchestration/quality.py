@@ -2,13 +2,21 @@
 
 GX's SQL path against DuckDB returns wrong results, so a table is read with DuckDB into a
 DataFrame (a repeatable sample when it is large) and validated through GX's pandas datasource.
+Every result is stored in GX's validation store under the reports folder and rendered as Data
+Docs HTML there (reports/gx/data_docs/index.html), so the night's checks can be read afterwards.
+
+A suite is one JSON file. Its `meta.mot` block may say what to validate instead of the table of
+the same name (`query`, for totals that must reconcile across tables) and how much the volume of
+a raw load may move against the previous load (`volume_band`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -16,7 +24,11 @@ import duckdb
 from .settings import PROJECT_DIR
 
 GX_ROOT = PROJECT_DIR / "expectations"
+SUITES_DIR = GX_ROOT / "gx" / "expectations"
 SAMPLE_ROWS = 500_000  # a DataFrame larger than this costs more memory than its checks are worth
+SAMPLE_OFFENDERS = 5
+# Timestamps earlier than this are typos or epoch defaults, not history (override per deployment).
+EARLIEST_TIMESTAMP = os.environ.get("MOT_EARLIEST_TIMESTAMP", "2000-01-01")
 
 
 @dataclass
@@ -26,11 +38,25 @@ class Failure:
     severity: str
     unexpected_count: int | None
     sample: list
+    rows: list[dict] = field(default_factory=list)  # sample offending rows, whole rows where known
+    detail: str = ""
 
     def describe(self) -> str:
         where = f" on {self.column}" if self.column else ""
         count = f": {self.unexpected_count} unexpected" if self.unexpected_count else ""
-        return f"{self.expectation}{where}{count} (e.g. {self.sample[:3]})"
+        detail = f" [{self.detail}]" if self.detail else ""
+        return f"{self.expectation}{where}{count}{detail} (e.g. {self.sample[:3]})"
+
+    def as_dict(self) -> dict:
+        return {
+            "expectation": self.expectation,
+            "column": self.column,
+            "severity": self.severity,
+            "unexpected_count": self.unexpected_count,
+            "sample_values": self.sample,
+            "sample_rows": self.rows,
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -46,12 +72,43 @@ class SuiteOutcome:
         """Only failures of critical expectations block; warnings are reported."""
         return not any(f.severity == "critical" for f in self.failures)
 
+    def as_dict(self) -> dict:
+        return {
+            "suite": self.suite,
+            "table": self.table,
+            "rows_checked": self.rows_checked,
+            "expectations": self.evaluated,
+            "passed": self.passed,
+            "failures": [f.as_dict() for f in self.failures],
+        }
 
-def _context():
+
+_contexts: dict[str, object] = {}
+
+
+def _context(reports_dir: Path | None = None):
+    """The file context, with its validation store and Data Docs site under `reports_dir`.
+
+    great_expectations.yml reads both folders from environment variables, so the suites stay in
+    the repository while each warehouse keeps its own results.
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx  # imported late: it is slow to import and only checks need it
+    gx_reports = Path(reports_dir) if reports_dir else PROJECT_DIR / "reports" / "gx"
+    key = str(gx_reports)
+    # Set on every call, not only the first: GX may resolve the substitutions again when it writes.
+    os.environ["MOT_GX_VALIDATIONS_DIR"] = str(gx_reports / "validations")
+    os.environ["MOT_GX_DATA_DOCS_DIR"] = str(gx_reports / "data_docs")
+    if key not in _contexts:
+        import great_expectations as gx  # imported late: it is slow to import and only checks need it
 
-    return gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+        _contexts[key] = gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+    return _contexts[key]
+
+
+def suite_meta(suite_name: str) -> dict:
+    """The project's own settings of a suite (`meta.mot`), read straight from its JSON file."""
+    path = SUITES_DIR / f"{suite_name}.json"
+    return json.loads(path.read_text()).get("meta", {}).get("mot", {}) if path.exists() else {}
 
 
 def read_table(conn: duckdb.DuckDBPyConnection, relation: str):
@@ -60,33 +117,179 @@ def read_table(conn: duckdb.DuckDBPyConnection, relation: str):
     return conn.execute(f"select * from {relation}{sample}").df()
 
 
-def validate(suite_name: str, asset_name: str, frame, reports_dir: Path | None = None) -> SuiteOutcome:
-    context = _context()
+def read_for_suite(conn: duckdb.DuckDBPyConnection, suite_name: str, relation: str):
+    """The frame a suite validates: its `meta.mot.query` when it has one, else the relation."""
+    query = suite_meta(suite_name).get("query")
+    return conn.execute(query).df() if query else read_table(conn, relation)
+
+
+def expectation_parameters() -> dict:
+    """Values that suites reference as {"$PARAMETER": name}: bounds that move with the clock."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    earliest = datetime.fromisoformat(EARLIEST_TIMESTAMP)
+    return {
+        "now": now,
+        "earliest": earliest,
+        "now_micros": int(now.replace(tzinfo=timezone.utc).timestamp() * 1_000_000),
+        "earliest_micros": int(earliest.replace(tzinfo=timezone.utc).timestamp() * 1_000_000),
+        "now_yyyymmdd": now.strftime("%Y%m%d"),
+    }
+
+
+def validate(
+    suite_name: str,
+    asset_name: str,
+    frame,
+    reports_dir: Path | None = None,
+    run_name: str | None = None,
+) -> SuiteOutcome:
+    context = _context(reports_dir)
     suite = context.suites.get(suite_name)
     batch_definition = (
         context.data_sources.get("warehouse").get_asset(asset_name).get_batch_definition("whole_table")
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format="SUMMARY")
+    result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=expectation_parameters())
     outcome = SuiteOutcome(suite_name, asset_name, len(frame), len(result.results))
     for item in result.results:
         if item.success:
             continue
         config = item.expectation_config
+        details = item.result or {}
+        indexes = details.get("partial_unexpected_index_list") or []
+        error = (item.exception_info or {}).get("exception_message") if item.exception_info else None
+        if not error and isinstance(item.exception_info, dict):
+            nested = [v for v in item.exception_info.values() if isinstance(v, dict) and v.get("exception_message")]
+            error = nested[0]["exception_message"] if nested else None
         outcome.failures.append(
             Failure(
                 expectation=config.type,
-                column=config.kwargs.get("column"),
-                severity=str(getattr(config, "severity", "critical")).split(".")[-1].lower(),
-                unexpected_count=(item.result or {}).get("unexpected_count"),
-                sample=[_jsonable(v) for v in (item.result or {}).get("partial_unexpected_list", [])[:5]],
+                column=config.kwargs.get("column") or _pair(config.kwargs),
+                severity=severity_of(config),
+                unexpected_count=details.get("unexpected_count"),
+                sample=[_jsonable(v) for v in details.get("partial_unexpected_list", [])[:SAMPLE_OFFENDERS]]
+                or ([_jsonable(details["observed_value"])] if "observed_value" in details else []),
+                rows=_rows(frame, indexes, config.kwargs.get("column") or _pair(config.kwargs)),
+                detail=f"could not evaluate: {error}" if error else "",
             )
         )
     if reports_dir is not None:
+        reports_dir = Path(reports_dir)
         reports_dir.mkdir(parents=True, exist_ok=True)
         (reports_dir / f"{suite_name}.json").write_text(json.dumps(result.to_json_dict(), indent=2, default=str))
+        _store_and_render(context, result, suite_name, asset_name, run_name)
     return outcome
 
 
+def severity_of(config) -> str:
+    return str(getattr(config, "severity", "critical")).split(".")[-1].lower()
+
+
+def volume_failures(conn: duckdb.DuckDBPyConnection, suite_name: str, raw_table: str) -> list[Failure]:
+    """The newest load of each file against the previous load, within the suite's `volume_band`.
+
+    A file loaded again (a re-export) is compared with its own previous load; a new file (a new
+    daily export) with the median of the table's previous loads. The first load has no baseline.
+    """
+    band = suite_meta(suite_name).get("volume_band")
+    if not band:
+        return []
+    try:
+        loads = conn.execute(
+            """select source_file, rows_loaded, loaded_at from ingest.load_log
+               where raw_table = ? and status in ('loaded', 'replaced') order by loaded_at, source_file""",
+            [raw_table],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    if len(loads) < 2:
+        return []
+    newest_at = loads[-1][2]
+    window = band.get("newest_load_window_minutes", 360)
+    newest = [l for l in loads if (newest_at - l[2]).total_seconds() <= window * 60]
+    earlier = [l for l in loads if l not in newest]
+    failures = []
+    for source_file, rows, loaded_at in newest:
+        own = [l[1] for l in earlier if l[0] == source_file]
+        others = [l[1] for l in earlier[-band.get("baseline_loads", 7):]]
+        baseline = own[-1] if own else (statistics.median(others) if others else None)
+        if not baseline:
+            continue
+        ratio = rows / baseline
+        if not band.get("min_ratio", 0) <= ratio <= band.get("max_ratio", float("inf")):
+            failures.append(
+                Failure(
+                    expectation="volume_vs_previous_load",
+                    column=None,
+                    severity=band.get("severity", "critical"),
+                    unexpected_count=None,
+                    sample=[{"file": source_file, "rows_loaded": rows, "baseline": baseline}],
+                    rows=[{"source_file": source_file, "rows_loaded": rows, "baseline_rows": baseline,
+                           "ratio": round(ratio, 3), "loaded_at": str(loaded_at)}],
+                    detail=f"{source_file}: {rows} rows vs {baseline} before (ratio {ratio:.2f}, "
+                    f"allowed {band.get('min_ratio', 0)}–{band.get('max_ratio', 'inf')})",
+                )
+            )
+    return failures
+
+
+def _store_and_render(context, result, suite_name: str, asset_name: str, run_name: str | None) -> None:
+    """Keep the result in GX's validation store and refresh the Data Docs pages for it."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    identifier = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+        run_id=RunIdentifier(run_name=run_name or "adhoc", run_time=datetime.now(timezone.utc)),
+        batch_identifier=asset_name,
+    )
+    context.validation_results_store.store_validation_results(result, identifier)
+    context.build_data_docs(resource_identifiers=[identifier])
+
+
+def data_docs_index(reports_dir: Path) -> Path:
+    return Path(reports_dir) / "gx" / "data_docs" / "index.html"
+
+
+def _pair(kwargs: dict) -> str | None:
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    if "column_list" in kwargs:
+        return ",".join(kwargs["column_list"])
+    return None
+
+
+def _rows(frame, indexes, first: str | None = None) -> list[dict]:
+    """Whole offending rows, the checked column(s) first so a printed row shows them."""
+    leading = [c for c in (first or "").split(",") if c in frame.columns]
+    order = leading + [c for c in frame.columns if c not in leading]
+    rows = []
+    for index in list(indexes)[:SAMPLE_OFFENDERS]:
+        try:
+            record = frame.loc[index]
+        except (KeyError, TypeError):
+            continue
+        rows.append({str(k): _jsonable(record[k]) for k in order})
+    return rows
+
+
 def _jsonable(value):
-    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+    if isinstance(value, float) and value != value:
+        return None  # NaN: a missing value, and not valid JSON
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    if hasattr(value, "item") and not hasattr(value, "__len__"):  # a numpy scalar
+        value = value.item()
+        if isinstance(value, (int, float, str, bool)):
+            return value
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)

@@ -46,7 +46,8 @@ def render(settings: Settings) -> str:
         out.append(f"\nfct_prospect_moments: {total} rows (" + ", ".join(f"{m} {n}" for m, n in moments) + ")")
         stl = bi.execute(
             """select response_time_bucket, leads, leads_reached_fmot, fmot_rate
-               from mart_speed_to_lead order by bucket_order"""
+               from mart_speed_to_lead where breakdown = 'all' and response_time_measure = 'elapsed'
+               order by bucket_order"""
         ).fetchall()
         out.append("\nSpeed to lead (response time from first inquiry to first response attempt):")
         out.append(_table(["bucket", "leads", "reached fmot", "fmot rate"], stl))

@@ -14,6 +14,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 from orchestration.settings import Settings  # noqa: E402
 
+# The write-audit-publish tests' fixtures (a small sample, `mot run` as a killable subprocess).
+pytest_plugins = ["wap_fixtures"]
+
 SCALE = float(os.environ.get("MOT_TEST_SCALE", "1"))
 SEED = 42
 

@@ -58,6 +58,7 @@ def test_speed_to_lead_recovers_the_planted_within_1h_over_1_2h_ratio(nightly):
             (bucket, (leads, reached))
             for bucket, leads, reached in bi.execute(
                 "select response_time_bucket, leads, leads_reached_fmot from mart_speed_to_lead"
+                " where breakdown = 'all' and response_time_measure = 'elapsed'"
             ).fetchall()
         )
     within_1h = [rows["<5m"][0] + rows["5–60m"][0], rows["<5m"][1] + rows["5–60m"][1]]
