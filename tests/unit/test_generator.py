@@ -16,12 +16,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 
 from orchestration.generator import BUCKETS, generate
+from orchestration.ingestion import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = yaml.safe_load((ROOT / "orchestration" / "ingestion" / "sources.yml").read_text())["sources"]
+# The shipped source configuration is the contract the generator's files must keep.
+SPECS = {(spec.source, spec.name): spec for spec in load_config() if spec.configured}
 SCALE, SEED = 0.1, 7
 NY = ZoneInfo("America/New_York")
 # Typeform columns the contract does not map.
@@ -39,9 +40,14 @@ def checksums(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def csv_tables() -> list[tuple[str, str, dict]]:
-    return [(f"{src}.{name}", t["files"].replace("*", ""), t) for src, s in SOURCES.items()
-            for name, t in s["tables"].items() if t["format"] == "csv"]
+def csv_tables() -> list[tuple[str, str, object]]:
+    return [(f"{src}.{name}", spec.files.replace("*", ""), spec) for (src, name), spec in SPECS.items()
+            if spec.format == "csv"]
+
+
+def mapped_columns(spec) -> list:
+    """Canonical columns read straight from one export column (not expressions, not unmapped)."""
+    return [c for c in spec.columns if c.source is not None and c.expr is None]
 
 
 def parses(value: str, kind: str) -> bool:
@@ -61,15 +67,15 @@ def parses(value: str, kind: str) -> bool:
         return False
 
 
-def fault(header: list[str], row: list[str], table: dict) -> str | None:
+def fault(header: list[str], row: list[str], table) -> str | None:
     """The contract's verdict on one data row: None if clean, else the column at fault."""
     if len(row) != len(header):
         return "<column count>"
     values = dict(zip(header, row))
-    for spec in table["columns"].values():
-        value = values[spec["from"]]
-        if (value == "" and spec.get("required")) or (value != "" and not parses(value, spec["type"])):
-            return spec["from"]
+    for column in mapped_columns(table):
+        value = values[column.source]
+        if (value == "" and column.required) or (value != "" and not parses(value, column.type)):
+            return column.source
     return None
 
 
@@ -165,7 +171,7 @@ def test_sizes_follow_the_scale(sample):
 def test_csv_headers_are_the_contract_columns(sample, key, name, table):
     root, _ = sample
     header, _ = read_csv(root / name)
-    mapped = [spec["from"] for spec in table["columns"].values()]
+    mapped = [column.source for column in mapped_columns(table)]
     assert set(mapped) <= set(header), f"{key}: missing {set(mapped) - set(header)}"
     assert set(header) - set(mapped) == UNMAPPED.get(name, set())
     assert len(header) == len(set(header))
@@ -177,8 +183,8 @@ def test_web_records_carry_every_contract_field(sample):
     records = [json.loads(line) for p in sorted((root / "web").glob("events_*.ndjson"))
                for i, line in enumerate(p.read_text().splitlines(), start=1) if (f"web/{p.name}", i) not in bad]
     forms = [r for r in records if r["event_name"] == "form_submit"]
-    for spec in SOURCES["web"]["tables"]["events"]["columns"].values():
-        source = spec["from"]
+    for column in mapped_columns(SPECS[("web", "events")]):
+        source = column.source
         if source.startswith("param:"):
             assert all(any(p["key"] == source[6:] for p in r["event_params"]) for r in forms), source
         else:
