@@ -2,7 +2,7 @@
 
 Two different versions of the marts are published in turn (the second holds half the rows of
 every table). A separate reader process opens the file read-only again and again; on each
-connection every table's row count must match the `_publish_manifest` of that same file, and the
+connection every table's row count must match the publish record (table comments) of that same file, and the
 manifest must name one run only. Reading one table from the old version and another from the
 new one would break that.
 """
