@@ -38,22 +38,9 @@ leads_local as (
 ),
 
 -- 0 … 9999: enough local days for any response delay in the data, portable (no generate_series)
-digits as (
-
-    {% for digit in range(10) -%}
-    select {{ digit }} as digit
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
 day_offsets as (
 
-    select thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + ones.digit as day_offset
-    from digits as thousands
-    cross join digits as hundreds
-    cross join digits as tens
-    cross join digits as ones
+    {{ integer_range(4, 'day_offset') }}
 
 ),
 

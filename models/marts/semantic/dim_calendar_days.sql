@@ -3,22 +3,9 @@
     generate_series, which is DuckDB/PostgreSQL only. -#}
 with
 
-digits as (
-
-    {% for digit in range(10) -%}
-    select {{ digit }} as digit
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
 day_offsets as (
 
-    select thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + ones.digit as day_offset
-    from digits as thousands
-    cross join digits as hundreds
-    cross join digits as tens
-    cross join digits as ones
+    {{ integer_range(4, 'day_offset') }}
 
 ),
 
