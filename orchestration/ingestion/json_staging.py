@@ -1,7 +1,7 @@
 """JSON lines and Parquet exports -> `_landing`, entirely in DuckDB.
 
 JSON lines: DuckDB reads each line as text, in parallel; the row number is the line number and a
-blank line is no row; an invalid JSON line or bad encoding is staged with its reason. Parquet: each
+blank line (JSON whitespace only) is no row; an invalid JSON line or bad encoding is staged with its reason. Parquet: each
 row becomes a JSON object (so GA4's nested records and event_params are read the same way from
 either export) numbered by its row in the file. Each record is parsed once: one
 json_extract_string over every mapped path, and GA4's event_params list once, into key/value pairs
@@ -49,7 +49,7 @@ def stage_ndjson(conn, spec: TableSpec, path: Path, scratch: Path) -> Staged:
     numbered = f"""
         rejected as (select line, row_number() over (order by line) as nth from _line_rejects),
         numbered as (
-            select {line_number} as _line_number, line from _lines where line is not null and trim(line) <> ''
+            select {line_number} as _line_number, line from _lines where line is not null and trim(line, ' ' || chr(9) || chr(13)) <> ''
         )"""
     rejects = "select line, csv_line, error_message from _line_rejects"
     try:
