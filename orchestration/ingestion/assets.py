@@ -30,7 +30,7 @@ from ..execution import WAREHOUSE_POOL, only_transient_failures_retried, transie
 from ..resources import PathsResource, WarehouseResource
 from ..settings import orchestration_setting
 from .config import TableSpec, load_config
-from .loader import FileReport, ensure_raw_table, ensure_schemas, ingest_file
+from .loader import FileReport, ensure_raw_table, ensure_schemas, ingest_files
 
 INGESTION_GROUP = "ingestion"
 # Raw tables whose landing files are one shard per UTC day, the date in the file name.
@@ -87,7 +87,7 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
         with only_transient_failures_retried(f"loading raw.{spec.raw_table}"), warehouse.connect() as conn:
             ensure_schemas(conn)
             ensure_raw_table(conn, spec)
-            reports = [ingest_file(conn, spec, path, landing) for path in files]
+            reports = ingest_files(conn, spec, files, landing)
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
         for report in reports:
             context.log.debug(

@@ -1,4 +1,4 @@
-"""CSV exports -> `_landing`.
+"""CSV exports -> staged rows, one file at a time.
 
 Python's csv module reads the records (it gets quoted newlines, BOMs, gzip and odd encodings
 right, and numbers every record and line); a record with the wrong field count, broken quoting or
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import TableSpec
 from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected, Staged, is_gzip,
-                      mapped_columns, sql_path, sql_text)
+                      mapped_columns, one_file_at_a_time, sql_path, sql_text)
 
 csv.field_size_limit(sys.maxsize)
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -28,7 +28,7 @@ SURROGATES = re.compile("[\udc80-\udcff]")
 REPLACED = re.compile("\ufffd")
 
 
-def stage_csv(conn, spec: TableSpec, path: Path, scratch: Path) -> Staged:
+def _stage_csv(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) -> tuple[str, Staged]:
     normalised = scratch / "rows.csv"
     staged = Staged()
     with _open_text(path, spec.csv.encoding, staged) as handle, \
@@ -83,17 +83,18 @@ def stage_csv(conn, spec: TableSpec, path: Path, scratch: Path) -> Staged:
     positional = ", ".join(f"'c{i + 1}': 'VARCHAR'" for i in range(len(names)))
     types = ", ".join(f"'{c}': 'VARCHAR'" for c in STAGED) + (", " + positional if positional else "")
     trimmed = ", ".join(f"nullif(trim(c{i + 1}, {TRIMMED}), '') as c{i + 1}" for i in range(len(names)))
-    conn.execute(
-        f"""create or replace temp table _landing as
+    query = f"""
             with src as (
                 select _row_number, _line_number, _raw_record, nullif(_structural, '') as _structural, {trimmed}
                 from read_csv('{sql_path(normalised)}', header = true, auto_detect = false,
                     columns = {{{types}}}, delim = ',', quote = '"', escape = '"',
                     max_line_size = {MAX_LINE_BYTES})
             )
-            select {', '.join(STAGED)}, {', '.join(selects)} from src"""
-    )
-    return staged
+            select {sql_text(relative)} as _source_file, {', '.join(STAGED)}, {', '.join(selects)} from src"""
+    return query, staged
+
+
+stage_csv = one_file_at_a_time(_stage_csv)
 
 
 def _write_records(records, writer, width: int, delimiter: str, skip: int, undecodable: re.Pattern) -> None:

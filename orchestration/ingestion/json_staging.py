@@ -1,11 +1,11 @@
-"""JSON lines and Parquet exports -> `_landing`, entirely in DuckDB.
+"""JSON lines and Parquet exports -> staged rows, entirely in DuckDB.
 
-JSON lines: DuckDB reads each line as text, in parallel; the row number is the line number and a
-blank line (JSON whitespace only) is no row; an invalid JSON line or bad encoding is staged with its reason. Parquet: each
-row becomes a JSON object (so GA4's nested records and event_params are read the same way from
-either export) numbered by its row in the file. Each record is parsed once: one
-json_extract_string over every mapped path, and GA4's event_params list once, into key/value pairs
-that each `param:<key>` column picks from.
+JSON lines: all the files of a load are read in one query, each line as text, in parallel; the row
+number is the line number in its file and a blank line (JSON whitespace only) is no row; an invalid
+JSON line or bad encoding is staged with its reason. Parquet: each row becomes a JSON object (so
+GA4's nested records and event_params are read the same way from either export) numbered by its
+row in the file. Each record is parsed once: one json_extract_string over every mapped path, and
+GA4's event_params list once, into key/value pairs that each `param:<key>` column picks from.
 """
 
 from __future__ import annotations
@@ -15,84 +15,157 @@ from pathlib import Path
 import duckdb
 
 from .config import TableSpec
-from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, FileRejected, Staged, is_gzip, mapped_columns,
-                      missing_message, sql_path, sql_text)
+from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, RAW_RECORD_LIMIT, FileRejected, Staged, StagedBatch,
+                      is_gzip, mapped_columns, missing_message, one_file_at_a_time, sql_path, sql_text)
 
 GA4_PARAMS = ("STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, double_value VARCHAR, "
               "float_value VARCHAR))[]")
 GA4_PARAMS_KEY = "event_params"
 PARAM_PREFIX = "param:"
 DRIFT_SAMPLE = 1000  # lines looked at for fields the mapping does not know, or no longer finds
+# A longer line is quarantined as unreadable. Each file's scan buffers a multiple of this, and a
+# load scans many files at once: 16 MiB is ~10,000 GA4 events on one line.
+MAX_JSON_LINE_BYTES = 16 * 1024 * 1024
+SAMPLED_TOGETHER = 8  # files whose first lines are read by one query (each holds its scan buffer)
 
 
 def json_path(dotted: str) -> str:
     return "$." + ".".join('"' + part.replace('"', "").replace("'", "") + '"' for part in dotted.split("."))
 
 
-def stage_ndjson(conn, spec: TableSpec, path: Path, scratch: Path) -> Staged:
-    conn.execute("drop table if exists _line_rejects")
-    conn.execute("drop table if exists _line_reject_scans")
-    compression = ", compression = 'gzip'" if is_gzip(path) else ""
+def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: Path) -> StagedBatch:
+    """All the files in one query: each file's lines are read (in parallel) and numbered by their
+    own scan, then every line is parsed once, whichever file it came from."""
+    batch = StagedBatch()
+    readers = {relative: _line_reader(path, i) for i, (path, relative) in enumerate(files)}
+    keys: dict[str, set[str]] = {relative: set() for _, relative in files}
+    for start in range(0, len(files), SAMPLED_TOGETHER):
+        samples = " union all ".join(
+            f"(select {sql_text(relative)} as _source_file, line from {_sample_reader(path)} limit {DRIFT_SAMPLE})"
+            for path, relative in files[start:start + SAMPLED_TOGETHER]
+        )
+        for relative, key in conn.execute(
+            f"""select _source_file, unnest(json_keys(line)) from ({samples})
+                where json_valid(line) and json_type(line) = 'OBJECT'"""
+        ).fetchall():
+            keys[relative].add(key)
+    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
+    top_level = {name.split(".")[0] for name in _extracted(inputs)}
+    loadable = []
+    for i, (path, relative) in enumerate(files):
+        staged = Staged()
+        try:
+            _check_fields(spec, keys[relative], top_level, staged)
+        except FileRejected as exc:
+            batch.rejected[relative] = str(exc)
+            continue
+        batch.notes[relative], batch.extra_columns[relative] = staged.notes, staged.extra_columns
+        loadable.append((i, path, relative))
+    if not loadable:
+        return batch
+    # The lines are read file by file (each scan numbers its own lines), into one table that the
+    # parse then reads with every thread: parsing inside each small file's scan would run on one.
     conn.execute(
-        f"""create or replace temp table _lines as
-            select ordinality as _ordinal, line
-            from read_csv('{sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false,
-                 auto_detect = false, delim = '', quote = '', escape = '', max_line_size = {MAX_LINE_BYTES},
-                 store_rejects = true, rejects_table = '_line_rejects', rejects_scan = '_line_reject_scans'{compression})
-            with ordinality"""
+        "create or replace temp table _lines as "
+        + " union all ".join(
+            f"""select {sql_text(relative)} as _source_file, {sql_text(path.name)} as _file_name,
+                       ordinality as _line_number, line
+                from {readers[relative]} with ordinality"""
+            for _, path, relative in loadable
+        )
     )
-    # A line DuckDB could not read (bad encoding) is missing from _lines: shift the ordinals after it.
-    unreadable = conn.execute("select count(*) from _line_rejects").fetchone()[0]
-    line_number = (
-        "_ordinal + (select count(*) from rejected r where r.line - r.nth < _ordinal)" if unreadable else "_ordinal"
-    )
-    numbered = f"""
-        rejected as (select line, row_number() over (order by line) as nth from _line_rejects),
-        numbered as (
-            select {line_number} as _line_number, line from _lines where line is not null and trim(line, ' ' || chr(9) || chr(13)) <> ''
+    batch.cleanup.append("drop table if exists _lines")
+    for i, _, _ in loadable:
+        batch.cleanup += [f"drop table if exists _line_rejects_{i}", f"drop table if exists _line_reject_scans_{i}"]
+    counts = conn.execute(
+        " union all ".join(f"select {i}, count(*) from _line_rejects_{i}" for i, _, _ in loadable)
+    ).fetchall()
+    unreadable = [(i, relative) for (i, n), (_, _, relative) in zip(counts, loadable) if n]
+    # A line DuckDB could not read (bad encoding) is missing from its scan, which numbered the
+    # lines after it one too low; the line itself is staged with its reason.
+    for i, relative in unreadable:
+        conn.execute(
+            f"""update _lines set _line_number = _line_number + (
+                    select count(*) from (select line, row_number() over (order by line) as nth from _line_rejects_{i}) r
+                    where r.line - r.nth < _lines._line_number)
+                where _source_file = {sql_text(relative)}"""
+        )
+    rejects = " union all ".join(
+        f"select {sql_text(relative)}, line, csv_line, error_message from _line_rejects_{i}" for i, relative in unreadable
+    ) or "select null, null::bigint, null::varchar, null::varchar where false"
+    numbered = """numbered as (
+            select _source_file, _file_name, _line_number, line from _lines
+            where line is not null and trim(line, ' ' || chr(9) || chr(13)) <> ''
         )"""
-    rejects = "select line, csv_line, error_message from _line_rejects"
-    try:
-        return _stage_records(conn, spec, numbered, rejects, path.name)
-    finally:
-        conn.execute("drop table if exists _lines")
+    batch.query, notes = _records_query(spec, numbered, "_file_name", rejects)
+    for relative in batch.notes:
+        batch.notes[relative] += notes
+    return batch
 
 
-def stage_parquet(conn, spec: TableSpec, path: Path, scratch: Path) -> Staged:
+def _line_reader(path: Path, i: int) -> str:
+    """read_csv of a JSON lines file as one text column, unreadable lines kept in `_line_rejects_<i>`."""
+    compression = ", compression = 'gzip'" if is_gzip(path) else ""
+    return (f"read_csv('{sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false, "
+            f"delim = '', quote = '', escape = '', max_line_size = {MAX_JSON_LINE_BYTES}, store_rejects = true, "
+            f"rejects_table = '_line_rejects_{i}', rejects_scan = '_line_reject_scans_{i}'{compression})")
+
+
+def _sample_reader(path: Path) -> str:
+    compression = ", compression = 'gzip'" if is_gzip(path) else ""
+    return (f"read_csv('{sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false, "
+            f"delim = '', quote = '', escape = '', max_line_size = {MAX_JSON_LINE_BYTES}, ignore_errors = true"
+            f"{compression})")
+
+
+def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) -> tuple[str, Staged]:
     try:
         names = [row[0] for row in conn.execute(f"describe select * from read_parquet('{sql_path(path)}')").fetchall()]
-        record = ", ".join(f"{sql_text(name)}: \"{name.replace(chr(34), chr(34) * 2)}\"" for name in names)
-        conn.execute(
-            f"""create or replace temp table _lines as
-                select file_row_number + 1 as _line_number, cast(to_json({{{record}}}) as varchar) as line
-                from read_parquet('{sql_path(path)}', file_row_number = true)"""
-        )
     except duckdb.Error as exc:
         raise FileRejected(f"not a readable Parquet file: {str(exc).splitlines()[0]}") from exc
-    numbered = "numbered as (select _line_number, line from _lines)"
-    rejects = "select null::bigint, null::varchar, null::varchar where false"
-    try:
-        return _stage_records(conn, spec, numbered, rejects, path.name)
-    finally:
-        conn.execute("drop table if exists _lines")
-
-
-def _stage_records(conn, spec: TableSpec, numbered: str, rejects: str, file_name: str) -> Staged:
-    """`numbered` is CTE text defining `numbered(_line_number, line)`; `rejects` selects unreadable
-    lines as (line number, text, error)."""
+    record = ", ".join(f"{sql_text(name)}: \"{name.replace(chr(34), chr(34) * 2)}\"" for name in names)
+    numbered = f"""numbered as (
+            select {sql_text(relative)} as _source_file, {sql_text(path.name)} as _file_name,
+                   file_row_number + 1 as _line_number, cast(to_json({{{record}}}) as varchar) as line
+            from read_parquet('{sql_path(path)}', file_row_number = true)
+        )"""
+    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
+    top_level = {name.split(".")[0] for name in _extracted(inputs)}
     staged = Staged()
+    seen = {row[0] for row in conn.execute(
+        f"""with {numbered}, sample as (select line from numbered limit {DRIFT_SAMPLE})
+            select distinct unnest(json_keys(line)) from sample"""
+    ).fetchall()}
+    _check_fields(spec, seen, top_level, staged)
+    query, notes = _records_query(spec, numbered, "_file_name")
+    staged.notes += notes
+    return query, staged
+
+
+stage_parquet = one_file_at_a_time(_stage_parquet)
+
+
+def _extracted(inputs: list[str]) -> list[str]:
+    paths = [name for name in inputs if not name.startswith(PARAM_PREFIX)]
+    return paths + ([GA4_PARAMS_KEY] if len(paths) < len(inputs) else [])
+
+
+def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
+                   rejects: str = "select null, null::bigint, null::varchar, null::varchar where false"
+                   ) -> tuple[str, list[str]]:
+    """`numbered` is CTE text defining `numbered(_source_file, _file_name, _line_number, line)` and `rejects`
+    selects unreadable lines as (file, line number, text, error): the query staging each line's record, and
+    notes for the reports."""
     inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
     paths = [name for name in inputs if not name.startswith(PARAM_PREFIX)]
     params = [name for name in inputs if name.startswith(PARAM_PREFIX)]
-    extract = paths + ([GA4_PARAMS_KEY] if params else [])
+    extract = _extracted(inputs)
     top_level = {name.split(".")[0] for name in extract}
-    _check_fields(conn, spec, top_level, staged)
 
     def column_sql(name: str) -> str:
-        return sql_text(file_name) if name == FILE_NAME_COLUMN else f'"s:{name}"'
+        return file_name_column if name == FILE_NAME_COLUMN else f'"s:{name}"'
 
     selects, notes = mapped_columns(spec, column_sql, [], "field")
-    staged.notes += notes
     fields = [f"nullif(trim(_fields[{i + 1}]), '') as \"s:{name}\"" for i, name in enumerate(paths)]
     for name in params:
         key = sql_text(name.removeprefix(PARAM_PREFIX))
@@ -109,13 +182,14 @@ def _stage_records(conn, spec: TableSpec, numbered: str, rejects: str, file_name
     else:
         extra = "cast(null as varchar)"
     path_list = ", ".join(sql_text(json_path(p)) for p in extract) or "'$.__none__'"
-    conn.execute(
-        f"""create or replace temp table _landing as
+    query = f"""
             with {numbered},
             parsed as (
-                select _line_number, line,
+                select _source_file, _file_name, _line_number, line,
                        case when not json_valid(line) then 'invalid JSON'
-                            when json_type(line) <> 'OBJECT' then 'a JSON line is not an object' end as _structural
+                            -- valid JSON that starts with a brace is an object (no second parse to ask)
+                            when left(ltrim(line, ' ' || chr(9) || chr(13)), 1) <> '{{'
+                            then 'a JSON line is not an object' end as _structural
                 from numbered
             ), extracted as (
                 select *, case when _structural is null then json_extract_string(line, [{path_list}]) end as _fields
@@ -123,32 +197,25 @@ def _stage_records(conn, spec: TableSpec, numbered: str, rejects: str, file_name
             ), with_params as (
                 select *, {params_sql} as _params from extracted
             ), src as (
-                select cast(_line_number as varchar) as _row_number, cast(_line_number as varchar) as _line_number,
-                       left(line, {RAW_RECORD_LIMIT}) as _raw_record, _structural,
+                select _source_file, _file_name, cast(_line_number as varchar) as _row_number,
+                       cast(_line_number as varchar) as _line_number, line as _raw_record, _structural,
                        case when _structural is null then {extra} end as "{EXTRA_COLUMN}",
                        {', '.join(fields) or 'null as "s:"'}
                 from with_params
             )
-            select _row_number, _line_number, _raw_record, _structural, {', '.join(selects)}, "{EXTRA_COLUMN}"
+            select _source_file, _row_number, _line_number, _raw_record, _structural, {', '.join(selects)},
+                   "{EXTRA_COLUMN}"
             from src
             union all
-            select cast(r.line as varchar), cast(r.line as varchar), left(r.csv_line, {RAW_RECORD_LIMIT}),
+            select r.file, cast(r.line as varchar), cast(r.line as varchar), r.csv_line,
                    'unreadable line: ' || r.error_message, {', '.join(['null'] * (len(selects) + 1))}
-            from ({rejects}) as r(line, csv_line, error_message)"""
-    )
-    return staged
+            from ({rejects}) as r(file, line, csv_line, error_message)"""
+    return query, notes
 
 
-def _check_fields(conn, spec: TableSpec, top_level: set[str], staged: Staged) -> None:
-    """Schema drift, from the first records (of `_lines`): report fields the mapping does not know; reject the file
-    when a required field is in none of them (renamed or removed in the export)."""
-    seen = {
-        row[0] for row in conn.execute(
-            f"""with sample as (select line from _lines limit {DRIFT_SAMPLE})
-                select distinct unnest(json_keys(line)) from sample
-                where json_valid(line) and json_type(line) = 'OBJECT'"""
-        ).fetchall()
-    }
+def _check_fields(spec: TableSpec, seen: set[str], top_level: set[str], staged: Staged) -> None:
+    """Schema drift, from the fields `seen` in a file's first records: report fields the mapping does not know;
+    reject the file when a required field is in none of them (renamed or removed in the export)."""
     if not seen:
         return
     missing = []

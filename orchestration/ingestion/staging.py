@@ -1,8 +1,9 @@
-"""What every file format's staging shares: the staged table's shape and the column mapping.
+"""What every file format's staging shares: the staged rows' shape and the column mapping.
 
-Staging turns one landing file into the temp table `_landing`: one row per data row of the file,
-with its row and line number, the raw record, a structural reason when the row cannot be read,
-and every canonical column as trimmed text (NULL when empty), computed by the mapping.
+Staging turns landing files into a query (`StagedBatch.query`): one row per data row of each file,
+with its file, row and line number, the raw record, a structural reason when the row cannot be
+read, and every canonical column as trimmed text (NULL when empty), computed by the mapping. The
+loader checks and loads that query's rows in one pass.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable
 from . import expressions
 from .config import ColumnSpec, TableSpec
 
-STAGED = ("_row_number", "_line_number", "_raw_record", "_structural")
+STAGED = ("_row_number", "_line_number", "_raw_record", "_structural")  # after _source_file
 EXTRA_COLUMN = "_extra"
 RAW_RECORD_LIMIT = 2000
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -31,6 +32,35 @@ class FileRejected(Exception):
 class Staged:
     notes: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StagedBatch:
+    """Files staged together: the query over their rows, and what the load must know per file."""
+
+    query: str = "select 1 where false"
+    notes: dict[str, list[str]] = field(default_factory=dict)  # file -> notes for its report
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)  # file -> why it cannot be loaded at all
+    after: list[str] = field(default_factory=list)  # statements on `_checked` once the query has run
+    cleanup: list[str] = field(default_factory=list)
+
+
+def one_file_at_a_time(stage_one):
+    """A stager of one file (returning its query and Staged) as a stager of a batch of one."""
+
+    def stage(conn, spec, files: list[tuple[Path, str]], scratch: Path) -> StagedBatch:
+        (path, relative), = files
+        batch = StagedBatch()
+        try:
+            query, staged = stage_one(conn, spec, path, relative, scratch)
+        except FileRejected as exc:
+            batch.rejected[relative] = str(exc)
+            return batch
+        batch.query, batch.notes[relative], batch.extra_columns[relative] = query, staged.notes, staged.extra_columns
+        return batch
+
+    return stage
 
 
 def sql_path(path: Path) -> str:

@@ -121,3 +121,41 @@ def test_gzip_bom_and_crlf_are_read(tmp_path, conn):
     [report] = ingest_table(conn, type(spec)(**{**spec.__dict__, "files": "crm/owners*.csv*"}), tmp_path)
     assert report.rows_loaded == 1 and report.rows_quarantined == 0
     assert conn.execute("select owner_id, is_qualified from raw.crm_owners").fetchall() == [("1", True)]
+
+
+def test_json_lines_files_loaded_together_keep_their_own_line_numbers_and_reports(tmp_path, conn, monkeypatch):
+    """Many shards in one load: each file's rows are numbered, counted and reported on their own;
+    a rejected file, an empty file and a twin do not stop the others. A tiny batch size splits the
+    load into several transactions, which must not change the outcome."""
+    import orchestration.ingestion.loader as loader
+
+    monkeypatch.setattr(loader, "BATCH_BYTES", 600)
+    good = json.dumps({"event_timestamp": 1767600000000000, "event_name": "page_view", "user_pseudo_id": "u1"})
+    write(tmp_path / "web/events_20260101.ndjson", good + "\n" + good + "\n")
+    (tmp_path / "web/events_20260102.ndjson").write_bytes(
+        good.encode() + b"\n" + good.replace("u1", "u\xff").encode("latin-1") + b"\n\n" + b"[1]\n" + good.encode() + b"\n"
+    )
+    write(tmp_path / "web/events_20260103.ndjson", json.dumps({"event_timestamp": 1, "event_name": "x"}) + "\n")
+    write(tmp_path / "web/events_20260104.ndjson", "")
+    write(tmp_path / "web/events_20260105.ndjson", good + "\n" + good + "\n")  # same bytes as the 1st
+    write(tmp_path / "web/events_20260106.ndjson", "\n".join([good] * 5) + "\n")
+
+    reports = {r.source_file.removeprefix("web/events_"): r for r in ingest_table(conn, SPECS["web_events"], tmp_path)}
+    summary = {name: (r.status, r.rows_read, r.rows_loaded, r.rows_quarantined) for name, r in reports.items()}
+    assert summary == {
+        "20260101.ndjson": ("loaded", 2, 2, 0),
+        "20260102.ndjson": ("loaded", 4, 2, 2),
+        "20260103.ndjson": ("rejected", 0, 0, 0),
+        "20260104.ndjson": ("empty", 0, 0, 0),
+        "20260105.ndjson": ("duplicate", 0, 0, 0),
+        "20260106.ndjson": ("loaded", 5, 5, 0),
+    }
+    assert "user_pseudo_id" in reports["20260103.ndjson"].message
+    assert conn.execute(
+        "select source_file, line_number, reason like 'unreadable line%' from ingest.quarantine order by 1, 2"
+    ).fetchall() == [("web/events_20260102.ndjson", 2, True), ("web/events_20260102.ndjson", 4, False)]
+    assert conn.execute(
+        "select _source_file, list(_row_number order by _row_number) from raw.web_events group by 1 order by 1"
+    ).fetchall() == [("web/events_20260101.ndjson", [1, 2]), ("web/events_20260102.ndjson", [1, 5]),
+                     ("web/events_20260106.ndjson", [1, 2, 3, 4, 5])]
+    assert conn.execute("select count(distinct load_id) from ingest.load_log where status = 'loaded'").fetchone()[0] > 1
