@@ -41,7 +41,7 @@ def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: 
     keys: dict[str, set[str]] = {relative: set() for _, relative in files}
     for start in range(0, len(files), SAMPLED_TOGETHER):
         samples = " union all ".join(
-            f"(select {sql_text(relative)} as _source_file, line from {_sample_reader(path)} limit {DRIFT_SAMPLE})"
+            f"(select {sql_text(relative)} as _source_file, line from {_line_reader(path)} limit {DRIFT_SAMPLE})"
             for path, relative in files[start:start + SAMPLED_TOGETHER]
         )
         for relative, key in conn.execute(
@@ -49,8 +49,7 @@ def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: 
                 where json_valid(line) and json_type(line) = 'OBJECT'"""
         ).fetchall():
             keys[relative].add(key)
-    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
-    top_level = {name.split(".")[0] for name in _extracted(inputs)}
+    top_level = _top_level(spec)
     loadable = []
     for i, (path, relative) in enumerate(files):
         staged = Staged()
@@ -103,19 +102,14 @@ def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: 
     return batch
 
 
-def _line_reader(path: Path, i: int) -> str:
-    """read_csv of a JSON lines file as one text column, unreadable lines kept in `_line_rejects_<i>`."""
+def _line_reader(path: Path, i: int | None = None) -> str:
+    """read_csv of a JSON lines file as one text column; unreadable lines kept in `_line_rejects_<i>`,
+    or skipped when no `i` is given (a sample)."""
     compression = ", compression = 'gzip'" if is_gzip(path) else ""
+    errors = ("ignore_errors = true" if i is None else
+              f"store_rejects = true, rejects_table = '_line_rejects_{i}', rejects_scan = '_line_reject_scans_{i}'")
     return (f"read_csv('{sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false, "
-            f"delim = '', quote = '', escape = '', max_line_size = {MAX_JSON_LINE_BYTES}, store_rejects = true, "
-            f"rejects_table = '_line_rejects_{i}', rejects_scan = '_line_reject_scans_{i}'{compression})")
-
-
-def _sample_reader(path: Path) -> str:
-    compression = ", compression = 'gzip'" if is_gzip(path) else ""
-    return (f"read_csv('{sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false, "
-            f"delim = '', quote = '', escape = '', max_line_size = {MAX_JSON_LINE_BYTES}, ignore_errors = true"
-            f"{compression})")
+            f"delim = '', quote = '', escape = '', max_line_size = {MAX_JSON_LINE_BYTES}, {errors}{compression})")
 
 
 def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) -> tuple[str, Staged]:
@@ -129,8 +123,7 @@ def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Pa
                    file_row_number + 1 as _line_number, cast(to_json({{{record}}}) as varchar) as line
             from read_parquet('{sql_path(path)}', file_row_number = true)
         )"""
-    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
-    top_level = {name.split(".")[0] for name in _extracted(inputs)}
+    top_level = _top_level(spec)
     staged = Staged()
     seen = {row[0] for row in conn.execute(
         f"""with {numbered}, sample as (select line from numbered limit {DRIFT_SAMPLE})
@@ -145,9 +138,17 @@ def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Pa
 stage_parquet = one_file_at_a_time(_stage_parquet)
 
 
-def _extracted(inputs: list[str]) -> list[str]:
+def _mapped_fields(spec: TableSpec) -> tuple[list[str], list[str], list[str]]:
+    """The record fields the mapping reads: JSON paths, GA4 `param:` keys, and what is extracted
+    (the paths, plus the event_params list when any param is read)."""
+    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
     paths = [name for name in inputs if not name.startswith(PARAM_PREFIX)]
-    return paths + ([GA4_PARAMS_KEY] if len(paths) < len(inputs) else [])
+    params = [name for name in inputs if name.startswith(PARAM_PREFIX)]
+    return paths, params, paths + ([GA4_PARAMS_KEY] if params else [])
+
+
+def _top_level(spec: TableSpec) -> set[str]:
+    return {name.split(".")[0] for name in _mapped_fields(spec)[2]}
 
 
 def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
@@ -156,11 +157,8 @@ def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
     """`numbered` is CTE text defining `numbered(_source_file, _file_name, _line_number, line)` and `rejects`
     selects unreadable lines as (file, line number, text, error): the query staging each line's record, and
     notes for the reports."""
-    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
-    paths = [name for name in inputs if not name.startswith(PARAM_PREFIX)]
-    params = [name for name in inputs if name.startswith(PARAM_PREFIX)]
-    extract = _extracted(inputs)
-    top_level = {name.split(".")[0] for name in extract}
+    paths, params, extract = _mapped_fields(spec)
+    top_level = _top_level(spec)
 
     def column_sql(name: str) -> str:
         return file_name_column if name == FILE_NAME_COLUMN else f'"s:{name}"'

@@ -120,10 +120,6 @@ def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: 
     return ingest_files(conn, spec, files, Path(landing_dir))
 
 
-def ingest_file(conn: duckdb.DuckDBPyConnection, spec: TableSpec, path: Path, landing_dir: Path) -> FileReport:
-    return ingest_files(conn, spec, [path], landing_dir)[0]
-
-
 def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
                  landing_dir: Path) -> list[FileReport]:
     """Load these files of one table (in this order); return one report per file.
