@@ -1,7 +1,7 @@
 """Great Expectations suites (files under expectations/gx) run on tables of the warehouse.
 
 GX's SQL path against DuckDB returns wrong results, so a table is read with DuckDB into a
-DataFrame (a repeatable sample when it is large) and validated through GX's pandas datasource.
+DataFrame (a sample when it is large) and validated through GX's pandas datasource.
 Every result is stored in GX's validation store under the reports folder and rendered as Data
 Docs HTML there (reports/gx/data_docs/index.html), so the night's checks can be read afterwards.
 
@@ -112,8 +112,10 @@ def suite_meta(suite_name: str) -> dict:
 
 
 def read_table(conn: duckdb.DuckDBPyConnection, relation: str):
+    """The table, or about SAMPLE_ROWS of it: whole vectors (2,048 rows) picked at random (system
+    sampling). A row-by-row reservoir copied every row: 16 s at 5 M events, minutes at 50 M."""
     rows = conn.execute(f"select count(*) from {relation}").fetchone()[0]
-    sample = f" using sample reservoir({SAMPLE_ROWS} rows) repeatable (7)" if rows > SAMPLE_ROWS else ""
+    sample = f" using sample {100 * SAMPLE_ROWS / rows:.6f}% (system, 7)" if rows > SAMPLE_ROWS else ""
     return conn.execute(f"select * from {relation}{sample}").df()
 
 

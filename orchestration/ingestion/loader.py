@@ -16,7 +16,6 @@ files per transaction, CSV and Parquet files one per transaction.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import uuid
@@ -30,7 +29,7 @@ import duckdb
 from .config import RAW_TYPES, ColumnSpec, TableSpec
 from .csv_staging import stage_csv
 from .json_staging import stage_ndjson, stage_parquet
-from .staging import EXTRA_COLUMN, RAW_RECORD_LIMIT, StagedBatch
+from .staging import EXTRA_COLUMN, RAW_RECORD_LIMIT, StagedBatch, file_facts
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "ingest"
@@ -131,7 +130,9 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
     if not paths:
         return []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib releases the GIL
-        checksums = list(pool.map(file_checksum, paths))
+        facts = list(pool.map(file_facts, paths))
+    checksums = [checksum for checksum, _ in facts]
+    line_counts = {path: lines for path, (_, lines) in zip(paths, facts)}
     latest = dict(conn.execute(
         f"""select source_file, file_checksum from (
                 select source_file, file_checksum,
@@ -166,7 +167,7 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
         pending.append((path, report))
         reports.append(report)
     for batch in _batches(pending, spec.format):
-        _load_batch(conn, spec, batch, latest)
+        _load_batch(conn, spec, batch, latest, line_counts)
     return reports
 
 
@@ -186,14 +187,15 @@ def _batches(pending: list[tuple[Path, FileReport]], file_format: str) -> list[l
     return batches
 
 
-def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], latest: dict[str, str]) -> None:
+def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], latest: dict[str, str],
+                line_counts: dict[Path, int]) -> None:
     """Stage, check and load files in one transaction; fill in their reports."""
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     reports = {report.source_file: report for _, report in batch}
     with tempfile.TemporaryDirectory(prefix="mot-ingest-") as scratch:
         staged = STAGERS[spec.format](conn, spec, [(path, report.source_file) for path, report in batch],
-                                      Path(scratch))
+                                      Path(scratch), line_counts=line_counts)
         try:
             for relative, reason in staged.rejected.items():
                 kept = "; the rows loaded before from this file are kept" if relative in latest else ""
@@ -230,14 +232,6 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             for statement in staged.cleanup:
                 conn.execute(statement)
             conn.execute("drop table if exists _checked")
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _log(conn, load_id: str, report: FileReport, loaded_at: datetime) -> None:
@@ -313,8 +307,8 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
                               as _raw_record)
             from reasoned"""
     )
-    for statement in staged.after:
-        conn.execute(statement)
+    for step in staged.after:
+        step(conn)
     files = _sql_list(checksums)
     digests = _sql_list(checksums.values())
     checksum = f"map_from_entries(list_zip({files}, {digests}))[_source_file]"

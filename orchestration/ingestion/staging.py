@@ -9,6 +9,7 @@ loader checks and loads that query's rows in one pass.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -42,14 +43,14 @@ class StagedBatch:
     notes: dict[str, list[str]] = field(default_factory=dict)  # file -> notes for its report
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # file -> why it cannot be loaded at all
-    after: list[str] = field(default_factory=list)  # statements on `_checked` once the query has run
+    after: list[Callable] = field(default_factory=list)  # steps (of the connection) once `_checked` is built
     cleanup: list[str] = field(default_factory=list)
 
 
 def one_file_at_a_time(stage_one):
     """A stager of one file (returning its query and Staged) as a stager of a batch of one."""
 
-    def stage(conn, spec, files: list[tuple[Path, str]], scratch: Path) -> StagedBatch:
+    def stage(conn, spec, files: list[tuple[Path, str]], scratch: Path, **_) -> StagedBatch:
         (path, relative), = files
         batch = StagedBatch()
         try:
@@ -69,6 +70,17 @@ def sql_path(path: Path) -> str:
 
 def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def file_facts(path: Path) -> tuple[str, int]:
+    """The file's SHA-256 and its number of lines (a last line without a newline counts), in one read."""
+    digest, lines, last = hashlib.sha256(), 0, b"\n"
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return digest.hexdigest(), lines + (last != b"\n")
 
 
 def is_gzip(path: Path) -> bool:

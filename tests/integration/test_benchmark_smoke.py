@@ -25,6 +25,9 @@ def test_benchmark_runs_every_measurement_at_a_tiny_scale(tmp_path, capsys):
     # Every web event and CRM row is read once: more rows than web events alone.
     assert result["ingest_rows"] > result["web_events"] > 0
     assert result["bare_models"] >= 10
+    # The night's profile: every step of the Dagster run timed, ingestion and dbt among them.
+    steps = result["night_steps_s"]
+    assert any("web_events" in step for step in steps) and any("dbt" in step for step in steps), steps
     printed = capsys.readouterr().out
     for target in report["targets"]:
         assert target["target"] in printed

@@ -159,3 +159,67 @@ def test_json_lines_files_loaded_together_keep_their_own_line_numbers_and_report
     ).fetchall() == [("web/events_20260101.ndjson", [1, 2]), ("web/events_20260102.ndjson", [1, 5]),
                      ("web/events_20260106.ndjson", [1, 2, 3, 4, 5])]
     assert conn.execute("select count(distinct load_id) from ingest.load_log where status = 'loaded'").fetchone()[0] > 1
+
+
+def test_clean_json_lines_files_read_typed_give_what_the_line_reader_gives(tmp_path, monkeypatch):
+    """Clean shards are read by DuckDB's JSON reader (typed, no line text); the rest line by line.
+    Both must stage the same rows: values, GA4 parameters, the event_params text (part of an
+    event's identity downstream), row numbers across many files in one scan, and a quarantined
+    row's line number and raw line."""
+    import orchestration.ingestion.json_staging as json_staging
+
+    def event(i, **changes):
+        record = {
+            "event_date": "20260101", "event_timestamp": 1767600000000000 + i, "event_name": "page_view",
+            "event_params": [
+                {"key": "ga_session_id", "value": {"string_value": None, "int_value": 1767600000 + i, "double_value": None}},
+                {"key": "page_location", "value": {"string_value": f" https://example.com/{i}?utm_source=x ",
+                                                   "int_value": None, "double_value": 1.50}},
+            ],
+            "user_id": None if i % 3 else f"{10**18 + i}", "user_pseudo_id": f"u{i}.{i}",
+            "device": {"category": ["desktop", "mobile", None][i % 3]},
+            "collected_traffic_source": {"manual_source": "linkedin", "manual_medium": 7, "manual_campaign_name": {"a": [1]}},
+            "traffic_source": {"name": "(direct)"},
+        }
+        return json.dumps({**record, **changes}, separators=(", ", ": "))  # not minified: text is normalised
+
+    shards = {
+        "web/events_20260101.ndjson": [event(i) for i in range(7)],
+        "web/events_20260102.ndjson": [event(10 + i) for i in range(5)] + [event(99, event_timestamp="soon")],
+        "web/events_20260103.ndjson": [event(20 + i) for i in range(4)],
+    }
+    for name, lines in shards.items():
+        write(tmp_path / "fast" / name, "\n".join(lines))  # no newline after the last line
+        write(tmp_path / "slow" / name, "\n".join(lines))
+
+    def load(folder):
+        conn = duckdb.connect(str(tmp_path / f"{folder}.duckdb"))
+        reports = ingest_table(conn, SPECS["web_events"], tmp_path / folder)
+        raw = conn.execute(
+            "select * exclude (_loaded_at, _load_id) from raw.web_events order by _source_file, _row_number"
+        ).fetchall()
+        held = conn.execute(
+            "select source_file, row_number, line_number, column_name, reason, raw_record from ingest.quarantine"
+        ).fetchall()
+        return [(r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined) for r in reports], raw, held
+
+    staged_typed = []
+    real_read_clean = json_staging._read_clean
+
+    def recording(*args):
+        clean = real_read_clean(*args)
+        staged_typed.extend(clean)
+        return clean
+
+    monkeypatch.setattr(json_staging, "_read_clean", recording)
+    fast = load("fast")
+    assert sorted(staged_typed) == sorted(shards)  # every file was clean: none went line by line
+    monkeypatch.setattr(json_staging, "_read_clean", lambda *a: {})
+    slow = load("slow")
+    assert fast == slow
+    reports, raw, held = fast
+    assert reports[1] == ("web/events_20260102.ndjson", 6, 5, 1)
+    assert held == [("web/events_20260102.ndjson", 6, 6, "event_timestamp_micros",
+                     "event_timestamp_micros: 'soon' is not a valid bigint", shards["web/events_20260102.ndjson"][5])]
+    assert [(r[-4], r[-3]) for r in raw][:8] == [("web/events_20260101.ndjson", n) for n in range(1, 8)] + [
+        ("web/events_20260102.ndjson", 1)]
