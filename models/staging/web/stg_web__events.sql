@@ -18,10 +18,37 @@ source as (
 
 ),
 
--- GA4 has no event id: an event is its visitor, time, name and parameters
+-- GA4 has no event id: an event is its visitor, time, name and parameters (hashed once).
+keyed as (
+
+    select
+        {{ surrogate_key(['user_pseudo_id', 'event_timestamp_micros', 'event_name', 'event_params']) }}
+            as event_id,
+        user_pseudo_id,
+        user_id,
+        ga_session_id,
+        email_sha256,
+        event_name,
+        page_location,
+        form_id,
+        requested_contact_method,
+        traffic_source,
+        traffic_medium,
+        traffic_campaign,
+        device_category,
+        event_date,
+        event_timestamp_micros,
+        _loaded_at,
+        _source_file,
+        _row_number
+    from source
+
+),
+
+-- Duplicates are found by the key; the window carries no event_params (the longest column).
 deduplicated as (
 
-    {{ deduplicate('source', 'user_pseudo_id, event_timestamp_micros, event_name, event_params') }}
+    {{ deduplicate('keyed', 'event_id') }}
 
 ),
 
@@ -29,8 +56,7 @@ renamed as (
 
     select
         -- ids
-        {{ surrogate_key(['user_pseudo_id', 'event_timestamp_micros', 'event_name', 'event_params']) }}
-            as event_id,
+        event_id,
         cast(user_pseudo_id as {{ dbt.type_string() }}) as user_pseudo_id,
         cast(nullif(trim(user_id), '') as {{ dbt.type_string() }}) as user_id,
         cast(ga_session_id as {{ dbt.type_bigint() }}) as ga_session_id,
