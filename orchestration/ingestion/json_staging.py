@@ -40,7 +40,6 @@ def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: 
     columns (see _read_clean); the others line by line: each file's lines are read (in parallel) and
     numbered by their own scan, then every line is parsed once, whichever file it came from."""
     batch = StagedBatch()
-    readers = {relative: _line_reader(path, i) for i, (path, relative) in enumerate(files)}
     keys: dict[str, set[str]] = {relative: set() for _, relative in files}
     for start in range(0, len(files), SAMPLED_TOGETHER):
         samples = " union all ".join(
@@ -71,13 +70,12 @@ def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: 
         queries.append(_clean_records_query(spec, clean))
     loadable = [item for item in loadable if item[2] not in clean]
     if loadable:
-        queries.append(_read_lines(conn, spec, loadable, readers, batch))
+        queries.append(_read_lines(conn, spec, loadable, batch))
     batch.query = " union all ".join(f"({query})" for query in queries)
     return batch
 
 
-def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], readers: dict[str, str],
-                batch: StagedBatch) -> str:
+def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], batch: StagedBatch) -> str:
     """Stage files line by line: the query over their records."""
     # The lines are read file by file (each scan numbers its own lines), into one table that the
     # parse then reads with every thread: parsing inside each small file's scan would run on one.
@@ -86,8 +84,8 @@ def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], re
         + " union all ".join(
             f"""select {sql_text(relative)} as _source_file, {sql_text(path.name)} as _file_name,
                        ordinality as _line_number, line
-                from {readers[relative]} with ordinality"""
-            for _, path, relative in loadable
+                from {_line_reader(path, i)} with ordinality"""
+            for i, path, relative in loadable
         )
     )
     batch.cleanup.append("drop table if exists _lines")
@@ -113,10 +111,7 @@ def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], re
             select _source_file, _file_name, _line_number, line from _lines
             where line is not null and trim(line, ' ' || chr(9) || chr(13)) <> ''
         )"""
-    query, notes = _records_query(spec, numbered, "_file_name", rejects)
-    for _, _, relative in loadable:
-        batch.notes[relative] += notes
-    return query
+    return _records_query(spec, numbered, "_file_name", rejects)
 
 
 def _reader_types(spec: TableSpec) -> dict[str, str] | None:
@@ -285,9 +280,7 @@ def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Pa
             select distinct unnest(json_keys(line)) from sample"""
     ).fetchall()}
     _check_fields(spec, seen, top_level, staged)
-    query, notes = _records_query(spec, numbered, "_file_name")
-    staged.notes += notes
-    return query, staged
+    return _records_query(spec, numbered, "_file_name"), staged
 
 
 stage_parquet = one_file_at_a_time(_stage_parquet)
@@ -308,17 +301,11 @@ def _top_level(spec: TableSpec) -> set[str]:
 
 def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
                    rejects: str = "select null, null::bigint, null::varchar, null::varchar where false"
-                   ) -> tuple[str, list[str]]:
+                   ) -> str:
     """`numbered` is CTE text defining `numbered(_source_file, _file_name, _line_number, line)` and `rejects`
-    selects unreadable lines as (file, line number, text, error): the query staging each line's record, and
-    notes for the reports."""
+    selects unreadable lines as (file, line number, text, error): the query staging each line's record."""
     paths, params, extract = _mapped_fields(spec)
     top_level = _top_level(spec)
-
-    def column_sql(name: str) -> str:
-        return file_name_column if name == FILE_NAME_COLUMN else f'"s:{name}"'
-
-    _, notes = mapped_columns(spec, column_sql, [], "field")
     fields = [f"nullif(trim(_fields[{i + 1}]), '') as \"s:{name}\"" for i, name in enumerate(paths)]
     fields += _param_fields(params)
     params_sql = _params_sql(f"_fields[{len(paths) + 1}]") if params else "null"
@@ -354,7 +341,7 @@ def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
             select r.file, cast(r.line as varchar), cast(r.line as varchar), r.csv_line,
                    'unreadable line: ' || r.error_message, {', '.join(['null'] * (len(spec.columns) + 1))}
             from ({rejects}) as r(file, line, csv_line, error_message)"""
-    return query, notes
+    return query
 
 
 def _param_fields(params: list[str]) -> list[str]:
