@@ -14,12 +14,25 @@ owners as (
 
 ),
 
+owners_exported as (
+
+    select count(*) as owner_rows
+    from owners
+
+),
+
+-- an owner the owners export does not list is not qualified; with no owners export at all the
+-- data cannot tell, so qualification is not required (mart_coverage notes it on fmot)
 engagements_with_owner as (
 
     select
         engagements.*,
-        coalesce(owners.is_qualified, false) as is_owner_qualified
+        case
+            when owners_exported.owner_rows = 0 then true
+            else coalesce(owners.is_qualified, false)
+        end as is_owner_qualified
     from engagements
+    cross join owners_exported
     left join owners
         on engagements.owner_id = owners.owner_id
 
@@ -97,6 +110,8 @@ final as (
         is_owner_qualified,
         is_response_attempt,
         is_meaningful,
+
+        occurred_at_precision,
 
         -- timestamps
         occurred_at

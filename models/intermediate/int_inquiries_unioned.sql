@@ -39,6 +39,7 @@ crm_inquiries as (
         contact_id as source_event_id,
         'crm' as channel,
         cast(null as {{ dbt.type_string() }}) as requested_contact_method,
+        created_at_precision as inquired_at_precision,
         created_at as inquired_at
     from contacts
 
@@ -52,6 +53,7 @@ web_inquiries as (
         web_events.event_id as source_event_id,
         'web' as channel,
         web_events.requested_contact_method,
+        'microsecond' as inquired_at_precision,
         web_events.event_at as inquired_at
     from web_events
     inner join web_visitors
@@ -82,6 +84,7 @@ final as (
         inquiries.source_system,
         inquiries.channel,
         inquiries.requested_contact_method,
+        inquiries.inquired_at_precision,
 
         -- timestamps
         inquiries.inquired_at

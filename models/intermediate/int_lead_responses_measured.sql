@@ -42,6 +42,7 @@ leads as (
         source_system as zmot_source_system,
         source_event_id as zmot_source_event_id,
         channel as zmot_channel,
+        inquired_at_precision as zmot_at_precision,
         inquired_at as zmot_at
     from inquiries_ranked
     where inquiry_rank = 1
@@ -91,12 +92,14 @@ responses_timed as (
         first_response_attempts.engagement_type as first_response_engagement_type,
         first_response_attempts.engagement_class as first_response_engagement_class,
         first_response_attempts.occurred_at as first_response_at,
+        first_response_attempts.occurred_at_precision as first_response_at_precision,
         {{ seconds_between('leads.zmot_at', 'first_response_attempts.occurred_at') }}
             as response_seconds,
         first_meaningful_engagements.engagement_id as fmot_engagement_id,
         first_meaningful_engagements.owner_id as fmot_owner_id,
         first_meaningful_engagements.engagement_type as fmot_engagement_type,
-        first_meaningful_engagements.occurred_at as fmot_at
+        first_meaningful_engagements.occurred_at as fmot_at,
+        first_meaningful_engagements.occurred_at_precision as fmot_at_precision
     from leads
     left join first_response_attempts
         on leads.prospect_id = first_response_attempts.prospect_id
@@ -105,14 +108,25 @@ responses_timed as (
 
 ),
 
--- buckets are [lower, upper); a missing upper bound is open-ended
+responses_precision as (
+
+    select
+        *,
+        coalesce(zmot_at_precision = 'day' or first_response_at_precision = 'day', false)
+            as is_response_day_precise
+    from responses_timed
+
+),
+
+-- buckets are [lower, upper); a missing upper bound is open-ended. A response time measured
+-- between day-precise timestamps is no sub-day figure: it has a bucket of its own.
 responses_bucketed as (
 
     select
         responses_timed.*,
         buckets.response_time_bucket,
         buckets.bucket_order
-    from responses_timed
+    from responses_precision as responses_timed
     left join buckets
         on
             (
@@ -120,7 +134,14 @@ responses_bucketed as (
                 and not buckets.is_responded
             )
             or (
+                responses_timed.response_seconds is not null
+                and responses_timed.is_response_day_precise
+                and buckets.is_day_precision
+            )
+            or (
                 buckets.is_responded
+                and not buckets.is_day_precision
+                and not responses_timed.is_response_day_precise
                 and responses_timed.response_seconds >= buckets.lower_bound_seconds
                 and (
                     buckets.upper_bound_seconds is null
@@ -151,6 +172,9 @@ final as (
         first_response_engagement_class,
         fmot_engagement_type,
         response_time_bucket,
+        zmot_at_precision,
+        first_response_at_precision,
+        fmot_at_precision,
 
         -- numerics
         bucket_order,
@@ -159,6 +183,7 @@ final as (
         -- booleans
         first_response_engagement_id is not null as has_response_attempt,
         fmot_engagement_id is not null as has_reached_fmot,
+        is_response_day_precise,
 
         -- timestamps
         zmot_at,

@@ -5,7 +5,7 @@ with
 
 moments as (
 
-    select * from {{ ref('fct_prospect_moments') }}
+    select * from {{ ref('int_moments_unioned') }}
 
 ),
 

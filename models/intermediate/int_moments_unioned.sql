@@ -62,6 +62,7 @@ stimulus_candidates as (
         web_sessions.first_event_id as source_event_id,
         web_sessions.session_medium as channel,
         cast(null as {{ dbt.type_string() }}) as owner_id,
+        'microsecond' as reached_at_precision,
         row_number() over (
             partition by leads.prospect_id
             order by web_sessions.session_started_at, web_sessions.session_id
@@ -85,6 +86,7 @@ zmot as (
         zmot_source_event_id as source_event_id,
         zmot_channel as channel,
         owner_id,
+        zmot_at_precision as reached_at_precision,
         1 as candidate_rank
     from leads
 
@@ -100,6 +102,7 @@ fmot as (
         fmot_engagement_id as source_event_id,
         lower(fmot_engagement_type) as channel,
         fmot_owner_id as owner_id,
+        fmot_at_precision as reached_at_precision,
         1 as candidate_rank
     from leads
     where has_reached_fmot
@@ -110,7 +113,9 @@ won_stage_entries as (
 
     select
         deal_id,
-        min(entered_at) as won_at
+        min(entered_at) as won_at,
+        -- 'second' sorts after 'day': the entry is day-precise only when every won entry is
+        max(entered_at_precision) as won_at_precision
     from deal_stages
     where is_won
     group by deal_id
@@ -128,6 +133,10 @@ purchase_candidates as (
         deals.deal_id as source_event_id,
         'crm' as channel,
         deals.owner_id,
+        case
+            when deals.closed_at is not null then deals.closed_at_precision
+            else won_stage_entries.won_at_precision
+        end as reached_at_precision,
         row_number() over (
             partition by leads.prospect_id
             order by coalesce(deals.closed_at, won_stage_entries.won_at), deals.deal_id
@@ -161,6 +170,7 @@ smot_candidates as (
         survey_responses.response_id as source_event_id,
         'survey' as channel,
         cast(null as {{ dbt.type_string() }}) as owner_id,
+        survey_responses.submitted_at_precision as reached_at_precision,
         row_number() over (
             partition by purchases.prospect_id
             order by survey_responses.submitted_at, survey_responses.response_id
@@ -204,6 +214,7 @@ umot_candidates as (
         reviews_linked.review_id as source_event_id,
         'review' as channel,
         cast(null as {{ dbt.type_string() }}) as owner_id,
+        reviews_linked.published_at_precision as reached_at_precision,
         row_number() over (
             partition by leads.prospect_id
             order by reviews_linked.published_at, reviews_linked.review_id
@@ -225,6 +236,7 @@ rmot_candidates as (
         referred.contact_id as source_event_id,
         referred.zmot_channel as channel,
         cast(null as {{ dbt.type_string() }}) as owner_id,
+        referred.zmot_at_precision as reached_at_precision,
         row_number() over (
             partition by referrers.prospect_id
             order by referred.zmot_at, referred.contact_id
@@ -265,6 +277,7 @@ final as (
         source_event_id,
         channel,
         owner_id,
+        reached_at_precision,
         reached_at
     from moments
     where candidate_rank = 1

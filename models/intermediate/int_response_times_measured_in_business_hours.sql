@@ -33,7 +33,7 @@ leads_local as (
         {{ from_utc('zmot_at', "'" ~ var('working_hours_time_zone') ~ "'") }} as zmot_local,
         {{ from_utc('first_response_at', "'" ~ var('working_hours_time_zone') ~ "'") }} as response_local
     from leads
-    where first_response_at is not null
+    where first_response_at is not null and not is_response_day_precise
 
 ),
 
@@ -102,8 +102,11 @@ timed as (
     select
         leads.prospect_id,
         leads.has_reached_fmot,
+        leads.is_response_day_precise,
+        leads.first_response_at is not null as has_response_attempt,
+        -- a day-precise inquiry or response has no time of day to count business hours in
         case
-            when leads.first_response_at is not null
+            when leads.first_response_at is not null and not leads.is_response_day_precise
                 then coalesce(business_seconds.business_response_seconds, 0)
         end as business_response_seconds
     from leads
@@ -123,9 +126,11 @@ final as (
     from timed
     left join buckets
         on
-            (timed.business_response_seconds is null and not buckets.is_responded)
+            (not timed.has_response_attempt and not buckets.is_responded)
+            or (timed.has_response_attempt and timed.is_response_day_precise and buckets.is_day_precision)
             or (
                 buckets.is_responded
+                and not buckets.is_day_precision
                 and timed.business_response_seconds >= buckets.lower_bound_seconds
                 and (
                     buckets.upper_bound_seconds is null

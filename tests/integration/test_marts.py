@@ -23,7 +23,7 @@ Z95 = 1.959963984540054
 BI_MARTS = {
     "mart_speed_to_lead", "mart_time_to_moment", "mart_time_to_moment_curve", "mart_funnel",
     "mart_engagement_quality", "mart_team_efficiency", "mart_experience_advocacy", "mart_open_leads",
-    "dim_calendar_days",
+    "dim_calendar_days", "mart_coverage", "mart_survey_scores_monthly",
 }
 OVERALL = "breakdown = 'all' and response_time_measure = 'elapsed'"
 
@@ -194,12 +194,17 @@ def test_promoters_reaching_umot_and_the_referral_loop_are_recovered(nightly):
 
 # --- time to moment: Kaplan–Meier --------------------------------------------------------------
 
+# Every pair of the moment_pairs seed, by the journey columns that time it.
 TRANSITIONS = {
-    "zmot_to_first_response": ("zmot_at", "first_response_at"),
-    "zmot_to_fmot": ("zmot_at", "fmot_at"),
-    "fmot_to_purchase": ("fmot_at", "purchase_at"),
-    "purchase_to_smot": ("purchase_at", "smot_at"),
-    "smot_to_umot": ("smot_at", "umot_at"),
+    ("zmot", "first_response"): ("zmot_at", "first_response_at"),
+    ("zmot", "fmot"): ("zmot_at", "fmot_at"),
+    ("zmot", "purchase"): ("zmot_at", "purchase_at"),
+    ("first_response", "fmot"): ("first_response_at", "fmot_at"),
+    ("fmot", "purchase"): ("fmot_at", "purchase_at"),
+    ("purchase", "smot"): ("purchase_at", "smot_at"),
+    ("purchase", "umot"): ("purchase_at", "umot_at"),
+    ("smot", "umot"): ("smot_at", "umot_at"),
+    ("purchase", "rmot"): ("purchase_at", "rmot_at"),
 }
 
 
@@ -245,7 +250,7 @@ def durations_for(journeys: list[dict], start: str, end: str, as_of: datetime) -
 
 def test_kaplan_meier_in_sql_matches_an_independent_python_estimate(nightly):
     with published(nightly) as bi:
-        summary = {r["transition"]: r for r in rows(bi, "select * from mart_time_to_moment")}
+        summary = {(r["from_moment"], r["to_moment"]): r for r in rows(bi, "select * from mart_time_to_moment")}
         journeys, as_of = journeys_and_as_of(bi)
     # by default the build censors at the latest moment in the data
     assert {r["as_of_at"] for r in summary.values()} == {as_of}
@@ -256,6 +261,7 @@ def test_kaplan_meier_in_sql_matches_an_independent_python_estimate(nightly):
         assert got["subjects"] == len(durations), transition
         assert got["events"] == sum(done for _, done in durations), transition
         assert got["censored"] == got["subjects"] - got["events"], transition
+        assert got["duration_unit"] == "hour", transition  # the generator's timestamps are all precise
         curve = kaplan_meier(durations)
         for name, q in (("median", 0.5), ("p75", 0.75), ("p90", 0.9)):
             t, n = quantile(curve, q)
@@ -263,34 +269,49 @@ def test_kaplan_meier_in_sql_matches_an_independent_python_estimate(nightly):
                 assert got[f"{name}_hours"] is None, (transition, name)
             else:
                 assert got[f"{name}_hours"] == pytest.approx(t, abs=1e-6), (transition, name)
+                assert got[f"{name}_days"] == pytest.approx(t / 24, abs=1e-6), (transition, name)
                 assert got[f"at_risk_at_{name}"] == n, (transition, name)
 
 
-@pytest.mark.parametrize("transition", ["zmot_to_first_response", "zmot_to_fmot", "purchase_to_smot"])
-def test_kaplan_meier_curve_survival_matches_the_python_estimate(nightly, transition):
+def survival_at(curve, t: float) -> float:
+    """The product-limit estimate at t: the survival after the last event time at or before t."""
+    return next((s for time, _, s in reversed(curve) if time <= t + 1e-9), 1.0)
+
+
+@pytest.mark.parametrize("pair", [("zmot", "first_response"), ("zmot", "fmot"), ("purchase", "smot")])
+def test_kaplan_meier_curve_on_the_shared_grid_matches_the_python_estimate(nightly, pair):
+    """The curve mart holds S(t) on one grid from t = 0 (hours of the first week, days of the
+    first year), so every pair overlays; each point equals the exact estimate at that t."""
     with published(nightly) as bi:
-        curve = rows(bi, f"""
-            select duration_hours, at_risk, survival from mart_time_to_moment_curve
-            where transition = '{transition}' and events > 0 order by duration_hours
+        grid = rows(bi, f"""
+            select time_unit, t, survival, share_reached, cumulative_events, subjects from mart_time_to_moment_curve
+            where from_moment = '{pair[0]}' and to_moment = '{pair[1]}' order by time_unit, t
         """)
         journeys, as_of = journeys_and_as_of(bi)
-    expected = kaplan_meier(durations_for(journeys, *TRANSITIONS[transition], as_of))
-    assert len(curve) == len(expected) > 0
-    for got, (t, n, s) in zip(curve, expected):
-        assert got["duration_hours"] == pytest.approx(t, abs=1e-6)
-        assert got["at_risk"] == n
-        assert got["survival"] == pytest.approx(s, abs=1e-9)
+    durations = durations_for(journeys, *TRANSITIONS[pair], as_of)
+    expected = kaplan_meier(durations)
+    hours = [r for r in grid if r["time_unit"] == "hour"]
+    days = [r for r in grid if r["time_unit"] == "day"]
+    assert [r["t"] for r in hours] == list(range(169))
+    assert [r["t"] for r in days] == list(range(366))
+    for r in grid:
+        t_hours = r["t"] * (24 if r["time_unit"] == "day" else 1)
+        assert r["survival"] == pytest.approx(survival_at(expected, t_hours), abs=1e-9), r
+        assert r["share_reached"] == pytest.approx(1 - r["survival"], abs=1e-12)
+        assert r["cumulative_events"] == sum(1 for d, done in durations if done and d <= t_hours + 1e-9), r
+        assert r["subjects"] == len(durations)
 
 
 def test_open_leads_are_censored_not_failures(nightly):
     """Treating still-open leads as failures would bias the curve down; the mart must not."""
     with published(nightly) as bi:
-        (got,) = rows(bi, "select * from mart_time_to_moment where transition = 'zmot_to_fmot'")
+        (got,) = rows(bi, "select * from mart_time_to_moment where from_moment = 'zmot' and to_moment = 'fmot'")
         naive_rate = bi.execute("select avg(case when fmot_at is not null then 1.0 else 0 end) "
                                 "from fct_prospect_journey where zmot_at is not null").fetchone()[0]
         (final_survival,) = bi.execute("""
-            select survival from mart_time_to_moment_curve where transition = 'zmot_to_fmot'
-            order by duration_hours desc limit 1
+            select survival from mart_time_to_moment_curve
+            where from_moment = 'zmot' and to_moment = 'fmot' and time_unit = 'day'
+            order by t desc limit 1
         """).fetchone()
     assert got["censored"] > 0
     # the KM share that reached fmot is at least the naive share (censoring only removes failures)
@@ -303,17 +324,20 @@ def test_funnel_steps_add_up(nightly):
     with published(nightly) as bi:
         overall = {(r["from_moment"], r["to_moment"]): r for r in rows(bi, "select * from mart_funnel where breakdown = 'all'")}
         sums = bi.execute("""
-            select breakdown, step_order, sum(entered), sum(converted_within_window), sum(entered_with_full_window)
+            select breakdown, pair_order, sum(entered), sum(converted_within_window), sum(entered_with_full_window)
             from mart_funnel group by all order by all
         """).fetchall()
     moments = nightly.truth["moments"]
     assert overall[("zmot", "fmot")]["entered"] == moments["zmot"]
-    assert overall[("zmot", "fmot")]["converted_by_as_of"] == moments["fmot"]
-    assert overall[("fmot", "purchase")]["converted_by_as_of"] == moments["purchase"]
+    assert overall[("zmot", "fmot")]["converted_ever"] == moments["fmot"]
+    assert overall[("fmot", "purchase")]["converted_ever"] == moments["purchase"]
     assert overall[("purchase", "smot")]["entered"] == moments["purchase"]
+    # lead -> won straight from the first inquiry, whatever happened between
+    assert overall[("zmot", "purchase")]["converted_ever"] == moments["purchase"]
+    assert set(overall) == set(TRANSITIONS)
     for r in overall.values():
         assert r["converted_within_window"] <= r["entered_with_full_window"] <= r["entered"], r
-        assert r["converted_within_window"] <= r["converted_by_as_of"], r
+        assert r["converted_within_window"] <= r["converted_ever"], r
     # every breakdown splits the same prospects
     per_step = defaultdict(set)
     for _, step, *counts in sums:

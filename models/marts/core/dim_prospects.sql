@@ -12,34 +12,9 @@ leads as (
 
 ),
 
-inquiries as (
+leads_attributed as (
 
-    select * from {{ ref('int_inquiries_unioned') }}
-
-),
-
--- what the prospect asked for on the web form, the first time they said
-requested_methods_ranked as (
-
-    select
-        prospect_id,
-        requested_contact_method,
-        row_number() over (
-            partition by prospect_id
-            order by inquired_at, inquiry_id
-        ) as request_rank
-    from inquiries
-    where requested_contact_method is not null
-
-),
-
-requested_methods as (
-
-    select
-        prospect_id,
-        requested_contact_method
-    from requested_methods_ranked
-    where request_rank = 1
+    select * from {{ ref('int_leads_attributed') }}
 
 ),
 
@@ -59,7 +34,7 @@ final as (
 
         -- strings
         cast(contacts.lead_source as {{ dbt.type_string() }}) as lead_source,
-        cast(requested_methods.requested_contact_method as {{ dbt.type_string() }})
+        cast(leads_attributed.requested_contact_method as {{ dbt.type_string() }})
             as requested_contact_method,
         cast(contacts.preferred_contact_method as {{ dbt.type_string() }}) as preferred_contact_method,
         cast(contacts.lifecycle_stage as {{ dbt.type_string() }}) as lifecycle_stage,
@@ -75,8 +50,8 @@ final as (
     from contacts
     left join leads
         on contacts.contact_id = leads.contact_id
-    left join requested_methods
-        on leads.prospect_id = requested_methods.prospect_id
+    left join leads_attributed
+        on leads.prospect_id = leads_attributed.prospect_id
 
 )
 

@@ -19,18 +19,13 @@ moment_definitions as (
 
 ),
 
-source_systems as (
-
-    select * from {{ ref('source_systems') }}
-
-),
-
 moments_with_order as (
 
     select
         moments.*,
         moment_definitions.moment_order,
-        source_systems.timestamp_precision,
+        -- the precision of the export's own value ('day' for a date alone), not of its source system
+        moments.reached_at_precision as timestamp_precision,
         max(moments.reached_at) over (
             partition by moments.prospect_id
             order by moment_definitions.moment_order
@@ -39,8 +34,6 @@ moments_with_order as (
     from moments
     inner join moment_definitions
         on moments.moment = moment_definitions.moment
-    left join source_systems
-        on moments.source_system = source_systems.source_system
 
 ),
 

@@ -4,6 +4,12 @@
     adds up correctly by any cut (cohort, rep, source): sum promoters and detractors, then divide. -#}
 with
 
+supported as (
+
+    select * from {{ ref('int_moments_supported') }}
+
+),
+
 leads as (
 
     select * from {{ ref('int_leads_attributed') }}
@@ -25,6 +31,16 @@ responses as (
 as_of as (
 
     select * from {{ ref('int_mart_as_of_resolved') }}
+
+),
+
+-- whether reviews and referrals could be seen at all: without them, NULL rather than 'no'
+advocacy_supported as (
+
+    select
+        max(case when moment = 'umot' and is_supported then 1 else 0 end) = 1 as has_umot,
+        max(case when moment = 'rmot' and is_supported then 1 else 0 end) = 1 as has_rmot
+    from supported
 
 ),
 
@@ -124,8 +140,10 @@ final as (
         -- booleans
         scores.nps_score is not null as has_nps_response,
         scores.csat_score is not null as has_csat_response,
-        coalesce(customers.umot_at <= as_of.as_of_at, false) as has_reached_umot,
-        coalesce(customers.rmot_at <= as_of.as_of_at, false) as has_reached_rmot,
+        case when advocacy_supported.has_umot then coalesce(customers.umot_at <= as_of.as_of_at, false) end
+            as has_reached_umot,
+        case when advocacy_supported.has_rmot then coalesce(customers.rmot_at <= as_of.as_of_at, false) end
+            as has_reached_rmot,
 
         -- dates
         cast(customers.cohort_month as date) as cohort_month,
@@ -139,6 +157,7 @@ final as (
 
     from customers
     cross join as_of
+    cross join advocacy_supported
     left join scores
         on customers.prospect_id = scores.prospect_id
     left join referrals

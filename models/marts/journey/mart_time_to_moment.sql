@@ -1,19 +1,20 @@
 {%- set quantiles = [('median', 0.5), ('p75', 0.75), ('p90', 0.9)] -%}
-{#- Kaplan–Meier summary per moment-to-moment transition: median, p75 and p90 time to the next
-    moment and how many were still at risk there. A quantile is the first duration at which the
-    survival curve drops to 1 - q or below; it is null while the curve has not got that low
-    (fewer than q of the leads are known to have made the transition). -#}
+{#- Kaplan–Meier summary per pair of journey steps: median, p75 and p90 time from the first step
+    to the second, in days (and in hours where the data is precise to the second), and how many
+    leads were still waiting there. A quantile is the first duration at which the survival curve
+    drops to 1 - q or below; it is null while the curve has not got that low (fewer than q of the
+    leads are known to have made the step). Pairs the data cannot support have no row. -#}
 with
 
 curve as (
 
-    select * from {{ ref('mart_time_to_moment_curve') }}
+    select * from {{ ref('int_moment_pairs_survived') }}
 
 ),
 
-transitions as (
+pairs as (
 
-    select * from {{ ref('int_moment_transitions_timed') }}
+    select * from {{ ref('int_lead_moment_pairs_timed') }}
 
 ),
 
@@ -26,15 +27,15 @@ as_of as (
 totals as (
 
     select
-        transition,
-        transition_order,
+        pair_order,
         from_moment,
         to_moment,
+        duration_unit,
         count(*) as subjects,
         sum(case when is_event then 1 else 0 end) as events,
         sum(case when is_event then 0 else 1 end) as censored
-    from transitions
-    group by transition, transition_order, from_moment, to_moment
+    from pairs
+    group by pair_order, from_moment, to_moment, duration_unit
 
 ),
 
@@ -44,12 +45,12 @@ quantile_times as (
     select
         {% for name, q in quantiles -%}
         min(
-            case when events > 0 and survival <= {{ (1 - q) | round(6) }} + 1e-9 then duration_hours end
-        ) as {{ name }}_hours,
+            case when events > 0 and survival <= {{ (1 - q) | round(6) }} + 1e-9 then duration end
+        ) as {{ name }}_duration,
         {% endfor -%}
-        transition
+        pair_order
     from curve
-    group by transition
+    group by pair_order
 
 ),
 
@@ -57,17 +58,27 @@ final as (
 
     select
         -- strings
-        cast(totals.transition as {{ dbt.type_string() }}) as transition,
         cast(totals.from_moment as {{ dbt.type_string() }}) as from_moment,
         cast(totals.to_moment as {{ dbt.type_string() }}) as to_moment,
+        cast(totals.duration_unit as {{ dbt.type_string() }}) as duration_unit,
 
         -- numerics
-        cast(totals.transition_order as {{ dbt.type_int() }}) as transition_order,
+        cast(totals.pair_order as {{ dbt.type_int() }}) as pair_order,
         cast(totals.subjects as {{ dbt.type_bigint() }}) as subjects,
         cast(totals.events as {{ dbt.type_bigint() }}) as events,
         cast(totals.censored as {{ dbt.type_bigint() }}) as censored,
         {% for name, q in quantiles -%}
-        cast(quantile_times.{{ name }}_hours as {{ type_double() }}) as {{ name }}_hours,
+        cast(
+            case
+                when totals.duration_unit = 'day' then quantile_times.{{ name }}_duration
+                else quantile_times.{{ name }}_duration / 24.0
+            end as {{ type_double() }}
+        ) as {{ name }}_days,
+        -- hours only where the data is precise to the second: a day-precise pair has none
+        cast(
+            case when totals.duration_unit = 'hour' then quantile_times.{{ name }}_duration end
+            as {{ type_double() }}
+        ) as {{ name }}_hours,
         cast(at_{{ name }}.at_risk as {{ dbt.type_bigint() }}) as at_risk_at_{{ name }},
         {% endfor %}
 
@@ -77,12 +88,12 @@ final as (
     from totals
     cross join as_of
     left join quantile_times
-        on totals.transition = quantile_times.transition
+        on totals.pair_order = quantile_times.pair_order
     {% for name, q in quantiles -%}
     left join curve as at_{{ name }}
         on
-            totals.transition = at_{{ name }}.transition
-            and quantile_times.{{ name }}_hours = at_{{ name }}.duration_hours
+            totals.pair_order = at_{{ name }}.pair_order
+            and quantile_times.{{ name }}_duration = at_{{ name }}.duration
     {% endfor %}
 
 )

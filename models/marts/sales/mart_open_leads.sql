@@ -3,6 +3,12 @@
     the lead-level tables, so an hourly refresh costs one small scan. -#}
 with
 
+supported as (
+
+    select * from {{ ref('int_moments_supported') }}
+
+),
+
 leads as (
 
     select * from {{ ref('int_leads_attributed') }}
@@ -29,7 +35,12 @@ open_leads as (
     from leads
     cross join as_of
     where
-        leads.zmot_at <= as_of.as_of_at
+        -- a lead can only be seen waiting for fmot when the data could show fmot (mart_coverage)
+        exists (
+            select 1 from supported
+            where moment = 'fmot' and is_supported
+        )
+        and leads.zmot_at <= as_of.as_of_at
         and (leads.fmot_at is null or leads.fmot_at > as_of.as_of_at)
         and leads.zmot_at > {{ dbt.dateadd('day', -1 * var('open_lead_max_age_days'), 'as_of.as_of_at') }}
 

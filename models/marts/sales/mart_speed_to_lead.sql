@@ -1,7 +1,9 @@
 {#- Speed to lead per response-time bucket (elapsed, and counted in business hours only),
     overall and per breakdown (lead source, requested
     channel, team, weekly cohort). Every bucket is reported for every breakdown value, with zero
-    leads where none fell in it, so BI charts never silently drop a bucket. -#}
+    leads where none fell in it, so BI charts never silently drop a bucket. A lead without a
+    source (or team, …) is counted under a NULL breakdown value, never under a made-up label.
+    Without activity data (no engagements) there are no rows at all: see mart_coverage. -#}
 {%- set breakdowns = {
     'lead_source': 'lead_source',
     'requested_channel': 'requested_channel',
@@ -9,6 +11,12 @@
     'cohort_week': 'cohort_week',
 } -%}
 with
+
+supported as (
+
+    select * from {{ ref('int_moments_supported') }}
+
+),
 
 leads as (
 
@@ -21,6 +29,11 @@ leads as (
         response_time_bucket,
         has_reached_fmot
     from {{ ref('int_leads_attributed') }}
+    -- without activity data no response time is known: no rows, rather than every lead 'never'
+    where exists (
+        select 1 from supported
+        where moment = 'first_response' and is_supported
+    )
 
 ),
 
@@ -136,7 +149,7 @@ grid as (
         on
             breakdown_values.response_time_measure = counted.response_time_measure
             and breakdown_values.breakdown = counted.breakdown
-            and breakdown_values.breakdown_value = counted.breakdown_value
+            and {{ null_safe_equals('breakdown_values.breakdown_value', 'counted.breakdown_value') }}
             and buckets.response_time_bucket = counted.response_time_bucket
 
 ),
@@ -198,7 +211,7 @@ final as (
         on
             grid.response_time_measure = reference_rates.response_time_measure
             and grid.breakdown = reference_rates.breakdown
-            and grid.breakdown_value = reference_rates.breakdown_value
+            and {{ null_safe_equals('grid.breakdown_value', 'reference_rates.breakdown_value') }}
 
 )
 

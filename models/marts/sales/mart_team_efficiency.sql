@@ -30,7 +30,23 @@ deal_stages as (
 
 reps as (
 
-    select * from {{ ref('dim_reps') }}
+    select * from {{ ref('stg_crm__owners') }}
+
+),
+
+supported as (
+
+    select * from {{ ref('int_moments_supported') }}
+
+),
+
+-- a measure whose source had no rows is NULL, not 0: no time logs is not zero hours
+measures_supported as (
+
+    select
+        (select count(*) from time_logs) > 0 as has_time_logs,
+        (select count(*) from supported where moment = 'fmot' and is_supported) > 0 as has_fmot,
+        (select count(*) from deals) > 0 as has_deals
 
 ),
 
@@ -62,7 +78,7 @@ deals_with_proposal as (
 
     select distinct deal_id
     from deal_stages
-    where {{ normalize_code('deal_stage') }} in ({{ sql_list(var('proposal_deal_stages')) }})
+    where stage_meaning = 'proposal'
 
 ),
 
@@ -82,7 +98,7 @@ decided_deals as (
         deals.closed_at is not null
         and (
             deals.is_won
-            or {{ normalize_code('deals.deal_stage') }} in ({{ sql_list(var('lost_deal_stages')) }})
+            or deals.stage_meaning = 'lost'
         )
 
 ),
@@ -127,20 +143,26 @@ final as (
         cast(rep_weeks.owner_id as {{ dbt.type_string() }}) as owner_id,
 
         -- strings
-        cast(coalesce(reps.team, 'unassigned') as {{ dbt.type_string() }}) as team,
+        cast(reps.team as {{ dbt.type_string() }}) as team,
 
         -- numerics
-        cast(coalesce(outreach_hours.outreach_hours, 0) as {{ type_double() }}) as outreach_hours,
-        cast(coalesce(good_leads.good_leads, 0) as {{ dbt.type_bigint() }}) as good_leads,
+        cast(
+            case when measures_supported.has_time_logs then coalesce(outreach_hours.outreach_hours, 0) end
+            as {{ type_double() }}
+        ) as outreach_hours,
+        cast(
+            case when measures_supported.has_fmot then coalesce(good_leads.good_leads, 0) end
+            as {{ dbt.type_bigint() }}
+        ) as good_leads,
         cast(
             outreach_hours.outreach_hours / nullif(good_leads.good_leads, 0) as {{ type_double() }}
         ) as hours_per_good_lead,
-        cast(coalesce(deal_outcomes.decided_deals, 0) as {{ dbt.type_bigint() }}) as decided_deals,
-        cast(coalesce(deal_outcomes.decided_deals_after_proposal, 0) as {{ dbt.type_bigint() }})
-            as decided_deals_after_proposal,
-        cast(coalesce(deal_outcomes.won_deals, 0) as {{ dbt.type_bigint() }}) as won_deals,
-        cast(coalesce(deal_outcomes.won_deals_after_proposal, 0) as {{ dbt.type_bigint() }})
-            as won_deals_after_proposal,
+        {% for column in ['decided_deals', 'decided_deals_after_proposal', 'won_deals', 'won_deals_after_proposal'] -%}
+        cast(
+            case when measures_supported.has_deals then coalesce(deal_outcomes.{{ column }}, 0) end
+            as {{ dbt.type_bigint() }}
+        ) as {{ column }},
+        {% endfor -%}
         cast(
             cast(deal_outcomes.decided_deals_after_proposal as {{ type_double() }})
             / nullif(deal_outcomes.decided_deals, 0) as {{ type_double() }}
@@ -154,6 +176,7 @@ final as (
         cast(rep_weeks.week_start as date) as week_start
 
     from rep_weeks
+    cross join measures_supported
     left join reps
         on rep_weeks.owner_id = reps.owner_id
     left join outreach_hours

@@ -29,12 +29,15 @@ renamed as (
             as preferred_contact_method,
         cast(lower(nullif(trim(lifecycle_stage), '')) as {{ dbt.type_string() }}) as lifecycle_stage,
 
+        -- 'day' when the export only had a date (no time), else 'second'
+        cast(created_at_precision as {{ dbt.type_string() }}) as created_at_precision,
+
         -- booleans
         nullif(trim(phone), '') is not null as has_phone,
         nullif(trim(email), '') is not null as has_email,
 
         -- timestamps (UTC)
-        cast({{ to_utc('created_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as created_at,
+        {{ utc_timestamp('created_at') }} as created_at,
         _loaded_at as loaded_at
 
     from deduplicated

@@ -21,12 +21,14 @@ renamed as (
 
         -- strings
         cast(deal_stage as {{ dbt.type_string() }}) as deal_stage,
+        cast({{ deal_stage_meaning('stage_meaning', 'deal_stage') }} as {{ dbt.type_string() }}) as stage_meaning,
+        cast(entered_at_precision as {{ dbt.type_string() }}) as entered_at_precision,
 
         -- booleans
-        {{ normalize_code('deal_stage') }} in ({{ sql_list(var('won_deal_stages')) }}) as is_won,
+        {{ deal_stage_meaning('stage_meaning', 'deal_stage') }} = 'won' as is_won,
 
         -- timestamps (UTC)
-        cast({{ to_utc('entered_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as entered_at,
+        {{ utc_timestamp('entered_at') }} as entered_at,
         _loaded_at as loaded_at
 
     from deduplicated

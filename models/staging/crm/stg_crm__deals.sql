@@ -23,16 +23,24 @@ renamed as (
         -- strings
         cast(pipeline as {{ dbt.type_string() }}) as pipeline,
         cast(deal_stage as {{ dbt.type_string() }}) as deal_stage,
+        cast({{ deal_stage_meaning('stage_meaning', 'deal_stage') }} as {{ dbt.type_string() }}) as stage_meaning,
+        -- a won-deals export has no creation date: canonical.yml's fallback rule reads closed_at
+        cast(
+            case when created_at is null then closed_at_precision else created_at_precision end
+            as {{ dbt.type_string() }}
+        ) as created_at_precision,
+        cast(closed_at_precision as {{ dbt.type_string() }}) as closed_at_precision,
 
         -- numerics
         cast(amount as {{ type_double() }}) as amount,
 
         -- booleans
-        {{ normalize_code('deal_stage') }} in ({{ sql_list(var('won_deal_stages')) }}) as is_won,
+        {{ deal_stage_meaning('stage_meaning', 'deal_stage') }} = 'won' as is_won,
+        created_at is null as is_created_at_from_close,
 
         -- timestamps (UTC)
-        cast({{ to_utc('created_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as created_at,
-        cast({{ to_utc('closed_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as closed_at,
+        coalesce({{ utc_timestamp('created_at') }}, {{ utc_timestamp('closed_at') }}) as created_at,
+        {{ utc_timestamp('closed_at') }} as closed_at,
         _loaded_at as loaded_at
 
     from deduplicated

@@ -35,6 +35,7 @@ renamed as (
         cast(upper(nullif(trim(direction), '')) as {{ dbt.type_string() }}) as direction,
         cast(upper(nullif(trim(outcome), '')) as {{ dbt.type_string() }}) as outcome,
         cast(subject as {{ dbt.type_string() }}) as subject,
+        cast(occurred_at_precision as {{ dbt.type_string() }}) as occurred_at_precision,
 
         -- numerics
         cast(duration_ms as {{ dbt.type_bigint() }}) as duration_ms,
@@ -43,7 +44,7 @@ renamed as (
         coalesce(is_templated, false) as is_templated,
 
         -- timestamps (UTC)
-        cast({{ to_utc('occurred_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as occurred_at,
+        {{ utc_timestamp('occurred_at') }} as occurred_at,
         _loaded_at as loaded_at
 
     from deduplicated

@@ -6,9 +6,10 @@ source as (
 
 ),
 
+-- reviews without an id are kept one per row: only a declared id is deduplicated
 deduplicated as (
 
-    {{ deduplicate('source', 'review_id') }}
+    {{ deduplicate('source', row_identity('review_id')) }}
 
 ),
 
@@ -16,7 +17,7 @@ renamed as (
 
     select
         -- ids
-        cast(review_id as {{ dbt.type_string() }}) as review_id,
+        {{ row_identity('review_id') }} as review_id,
         cast(nullif(trim(reference_id), '') as {{ dbt.type_string() }}) as reference_id,
 
         -- pii, pseudonymised: name and body are dropped, the e-mail only survives hashed
@@ -24,15 +25,17 @@ renamed as (
 
         -- strings
         cast(title as {{ dbt.type_string() }}) as title,
+        cast(published_at_precision as {{ dbt.type_string() }}) as published_at_precision,
 
         -- numerics
         cast(rating as {{ dbt.type_int() }}) as rating,
 
         -- booleans
         nullif(trim(body), '') is not null as has_body,
+        review_id is not null as has_declared_id,
 
         -- timestamps (UTC)
-        cast({{ to_utc('published_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as published_at,
+        {{ utc_timestamp('published_at') }} as published_at,
         _loaded_at as loaded_at
 
     from deduplicated

@@ -6,9 +6,10 @@ source as (
 
 ),
 
+-- identical answers without a response id are different people: only a declared id is deduplicated
 deduplicated as (
 
-    {{ deduplicate('source', 'response_id') }}
+    {{ deduplicate('source', row_identity('response_id')) }}
 
 ),
 
@@ -16,11 +17,12 @@ renamed as (
 
     select
         -- ids
-        cast(response_id as {{ dbt.type_string() }}) as response_id,
+        {{ row_identity('response_id') }} as response_id,
         cast(nullif(trim(contact_id), '') as {{ dbt.type_string() }}) as contact_id,
 
         -- strings
         cast(lower(trim(survey_type)) as {{ dbt.type_string() }}) as survey_type,
+        cast(submitted_at_precision as {{ dbt.type_string() }}) as submitted_at_precision,
 
         -- numerics
         cast(nps_score as {{ dbt.type_int() }}) as nps_score,
@@ -28,9 +30,10 @@ renamed as (
 
         -- booleans (free-text comments may hold personal data and are dropped)
         nullif(trim(comment), '') is not null as has_comment,
+        response_id is not null as has_declared_id,
 
         -- timestamps (UTC)
-        cast({{ to_utc('submitted_at', '_source_timezone') }} as {{ dbt.type_timestamp() }}) as submitted_at,
+        {{ utc_timestamp('submitted_at') }} as submitted_at,
         _loaded_at as loaded_at
 
     from deduplicated
