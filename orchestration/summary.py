@@ -44,11 +44,45 @@ def render(settings: Settings) -> str:
         ).fetchall()
         total = sum(n for _, n in moments)
         out.append(f"\nfct_prospect_moments: {total} rows (" + ", ".join(f"{m} {n}" for m, n in moments) + ")")
+        out.extend(_coverage(bi))
         stl = bi.execute(
             """select response_time_bucket, leads, leads_reached_fmot, fmot_rate
                from mart_speed_to_lead where breakdown = 'all' and response_time_measure = 'elapsed'
                order by bucket_order"""
         ).fetchall()
-        out.append("\nSpeed to lead (response time from first inquiry to first response attempt):")
-        out.append(_table(["bucket", "leads", "reached fmot", "fmot rate"], stl))
+        if stl:
+            out.append("\nSpeed to lead (response time from first inquiry to first response attempt):")
+            out.append(_table(["bucket", "leads", "reached fmot", "fmot rate"], stl))
+        else:
+            out.append("\nSpeed to lead: not published (the data has no CRM activities to time a response).")
+        won = bi.execute(
+            """select entered, converted_ever, conversion_rate_ever, converted_within_window,
+                      entered_with_full_window, conversion_rate_within_window
+               from mart_funnel where breakdown = 'all' and from_moment = 'zmot' and to_moment = 'purchase'"""
+        ).fetchall()
+        if won:
+            out.append("\nLead -> won (zmot -> purchase):")
+            out.append(_table(["leads", "won", "rate", "won in window", "leads with full window", "rate in window"], won))
     return "\n".join(out)
+
+
+def _coverage(bi: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the data could not support, and the rows staging kept one of (shared ids)."""
+    lines = []
+    unsupported = bi.execute(
+        """select coverage_item, reason from mart_coverage
+           where coverage_kind = 'moment' and not is_supported order by item_order"""
+    ).fetchall()
+    if unsupported:
+        lines.append("\nNot supported by this data (no figures published for them):")
+        lines.extend(f"  {item:15} {reason}" for item, reason in unsupported)
+    notes = bi.execute("select coverage_item, note from mart_coverage where note is not null order by item_order").fetchall()
+    lines.extend(f"  note: {item}: {note}" for item, note in notes)
+    removed = bi.execute(
+        """select coverage_item, rows_removed_as_duplicates from mart_coverage
+           where coverage_kind = 'source_table' and rows_removed_as_duplicates > 0 order by item_order"""
+    ).fetchall()
+    if removed:
+        lines.append("Rows removed as duplicates of a declared id (staging keeps the newest): "
+                     + ", ".join(f"{table} {n}" for table, n in removed))
+    return lines
