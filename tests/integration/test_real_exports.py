@@ -385,7 +385,7 @@ def test_leads_won_zmot_keeps_day_precision(leads_won):
 def test_leads_won_coverage(leads_won):
     expected = expected_leads_won()
     tables = {r[0]: r[1:] for r in leads_won.select(
-        "select coverage_item, rows, first_at, last_at, timestamp_precision from mart_coverage "
+        "select coverage_item, row_count, first_at, last_at, timestamp_precision from mart_coverage "
         "where coverage_kind = 'source_table'")}
     assert tables["crm_contacts"] == (*expected["contacts"], "day")
     assert tables["crm_deals"] == (*expected["deals"], "second")
