@@ -1,12 +1,16 @@
 -- every lead lands in exactly one bucket: bucket totals must equal the zmot count,
--- and fmot totals the fmot count
+-- and fmot totals the fmot count (when the data has activities to time responses at all)
 with
 
 speed_to_lead as (
 
     select * from {{ ref('mart_speed_to_lead') }}
-    -- every lead is counted once per breakdown and measure: take the overall rows
-    where breakdown = 'all' and response_time_measure = 'elapsed'
+
+),
+
+coverage as (
+
+    select * from {{ ref('mart_coverage') }}
 
 ),
 
@@ -34,6 +38,14 @@ moment_totals as (
 
 ),
 
+responses_supported as (
+
+    select count(*) > 0 as is_supported
+    from coverage
+    where coverage_kind = 'moment' and coverage_item = 'first_response' and is_supported
+
+),
+
 mismatches as (
 
     select
@@ -43,9 +55,17 @@ mismatches as (
         moment_totals.fmot_prospects
     from bucket_totals
     cross join moment_totals
+    cross join responses_supported
     where
-        coalesce(bucket_totals.leads, 0) != coalesce(moment_totals.zmot_prospects, 0)
-        or coalesce(bucket_totals.leads_reached_fmot, 0) != coalesce(moment_totals.fmot_prospects, 0)
+        (
+            responses_supported.is_supported
+            and (
+                coalesce(bucket_totals.leads, 0) != coalesce(moment_totals.zmot_prospects, 0)
+                or coalesce(bucket_totals.leads_reached_fmot, 0) != coalesce(moment_totals.fmot_prospects, 0)
+            )
+        )
+        -- without activities the mart must be empty, not a table of 'never'
+        or (not responses_supported.is_supported and coalesce(bucket_totals.leads, 0) > 0)
 
 )
 

@@ -47,8 +47,7 @@ def render(settings: Settings) -> str:
         out.extend(_coverage(bi))
         stl = bi.execute(
             """select response_time_bucket, leads, leads_reached_fmot, fmot_rate
-               from mart_speed_to_lead where breakdown = 'all' and response_time_measure = 'elapsed'
-               order by bucket_order"""
+               from mart_speed_to_lead order by bucket_order"""
         ).fetchall()
         if stl:
             out.append("\nSpeed to lead (response time from first inquiry to first response attempt):")

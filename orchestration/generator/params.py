@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # (label, lower, upper) seconds from zmot to the first response attempt, as in
-# seeds/response_time_buckets.csv; `>24h` is open-ended there, the generator stops at 7 days.
+# seeds/response_time_buckets.csv; `5 >24h` is open-ended there, the generator stops at 7 days.
 BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
-    ("<5m", 0, 300),
-    ("5–60m", 300, 3600),
-    ("1–2h", 3600, 7200),
-    ("2–24h", 7200, 86400),
-    (">24h", 86400, 7 * 86400),
-    ("never", None, None),
+    ("1 <5m", 0, 300),
+    ("2 5-60m", 300, 3600),
+    ("3 1-2h", 3600, 7200),
+    ("4 2-24h", 7200, 86400),
+    ("5 >24h", 86400, 7 * 86400),
+    ("6 never", None, None),
 )
 NEVER = len(BUCKETS) - 1
 
@@ -92,5 +92,5 @@ class Planted:
 
     @property
     def p_fmot(self) -> tuple[float, ...]:
-        """P(fmot | bucket) in BUCKETS order; 1-2h and >24h follow from the planted ratios."""
+        """P(fmot | bucket) in BUCKETS order; 1-2h and 5 >24h follow from the planted ratios."""
         return self.derived["p_fmot"]

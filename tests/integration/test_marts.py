@@ -23,9 +23,9 @@ Z95 = 1.959963984540054
 BI_MARTS = {
     "mart_speed_to_lead", "mart_time_to_moment", "mart_time_to_moment_curve", "mart_funnel",
     "mart_engagement_quality", "mart_team_efficiency", "mart_experience_advocacy", "mart_open_leads",
-    "dim_calendar_days", "mart_coverage", "mart_survey_scores_monthly",
+    "dim_calendar_days", "mart_coverage", "mart_survey_scores_monthly", "mart_speed_to_lead_by_breakdown",
+    "mart_speed_to_lead_summary", "mart_funnel_stages", "mart_team_efficiency_monthly", "dim_moments",
 }
-OVERALL = "breakdown = 'all' and response_time_measure = 'elapsed'"
 
 
 def published(nightly):
@@ -60,31 +60,43 @@ def test_every_bi_mart_is_published(nightly):
 
 def test_speed_to_lead_buckets_match_the_truth_exactly(nightly):
     with published(nightly) as bi:
-        got = rows(bi, f"select * from mart_speed_to_lead where {OVERALL} order by bucket_order")
+        got = rows(bi, "select * from mart_speed_to_lead order by bucket_order")
     expected = nightly.truth["speed_to_lead"]["buckets"]
+    # the generator's timestamps are all precise: the day-precise bucket is there, and empty
+    *got, day_precise = got
+    assert (day_precise["response_time_bucket"], day_precise["leads"]) == ("7 day-precise", 0)
     assert [r["response_time_bucket"] for r in got] == list(expected)
+    # the labels sort in bucket order, as a BI tool sorts text
+    assert sorted(r["response_time_bucket"] for r in got) == [r["response_time_bucket"] for r in got]
     for r in got:
         truth = expected[r["response_time_bucket"]]
         assert (r["leads"], r["leads_reached_fmot"]) == (truth["leads"], truth["fmot"]), r
 
 
-@pytest.mark.parametrize("ratio, slow_bucket", [("within_1h_over_1_2h", "1–2h"), ("within_1h_over_gt_24h", ">24h")])
+@pytest.mark.parametrize("ratio, slow_bucket", [("within_1h_over_1_2h", "3 1-2h"), ("within_1h_over_gt_24h", "5 >24h")])
 def test_speed_to_lead_recovers_the_hbr_shaped_ratios_within_their_interval(nightly, ratio, slow_bucket):
     with published(nightly) as bi:
-        got = {r["response_time_bucket"]: r for r in rows(bi, f"select * from mart_speed_to_lead where {OVERALL}")}
-    fast = [got["<5m"], got["5–60m"]]
+        got = {r["response_time_bucket"]: r for r in rows(bi, "select * from mart_speed_to_lead")}
+        summary = {r["slow_bucket"]: r for r in rows(bi, "select * from mart_speed_to_lead_summary")}
+    fast = [got["1 <5m"], got["2 5-60m"]]
     fast_rate = sum(r["leads_reached_fmot"] for r in fast) / sum(r["leads"] for r in fast)
     observed = fast_rate / got[slow_bucket]["fmot_rate"]
     planted = nightly.truth["speed_to_lead"][ratio]
     assert planted["ci95"][0] <= observed <= planted["ci95"][1], (observed, planted)
+    # the headline table holds the same figure, with its counts and an interval around it
+    headline = summary[slow_bucket]
+    assert headline["rate_ratio"] == pytest.approx(observed)
+    assert (headline["fast_leads"], headline["fast_leads_reached_fmot"]) == (
+        sum(r["leads"] for r in fast), sum(r["leads_reached_fmot"] for r in fast))
+    assert headline["rate_ratio_ci95_lower"] <= observed <= headline["rate_ratio_ci95_upper"]
     # the mart's own lifts are the same ratios per bucket
-    assert got["<5m"]["lift_vs_reference_bucket"] == pytest.approx(got["<5m"]["fmot_rate"] / got["1–2h"]["fmot_rate"])
-    assert got[">24h"]["lift_vs_slowest_answered"] == pytest.approx(1.0)
+    assert got["1 <5m"]["lift_vs_reference_bucket"] == pytest.approx(got["1 <5m"]["fmot_rate"] / got["3 1-2h"]["fmot_rate"])
+    assert got["5 >24h"]["lift_vs_slowest_answered"] == pytest.approx(1.0)
 
 
 def test_every_fmot_rate_interval_is_the_wilson_interval(nightly):
     with published(nightly) as bi:
-        got = rows(bi, "select * from mart_speed_to_lead")
+        got = rows(bi, "select * from mart_speed_to_lead_by_breakdown")
     assert len(got) > 100
     for r in got:
         if r["leads"] == 0:
@@ -102,7 +114,7 @@ def test_every_breakdown_counts_each_lead_once(nightly):
     with published(nightly) as bi:
         totals = bi.execute("""
             select response_time_measure, breakdown, response_time_bucket, sum(leads), sum(leads_reached_fmot)
-            from mart_speed_to_lead group by all
+            from mart_speed_to_lead_by_breakdown group by all
         """).fetchall()
     by_key = defaultdict(dict)
     for measure, breakdown, bucket, leads, fmot in totals:
@@ -113,7 +125,7 @@ def test_every_breakdown_counts_each_lead_once(nightly):
     # both measures hold every lead, with the same leads never answered
     for measure in ("elapsed", "business_hours"):
         assert sum(v["all"][0] for (m, _), v in by_key.items() if m == measure) == nightly.truth["moments"]["zmot"]
-    assert by_key[("business_hours", "never")]["all"] == by_key[("elapsed", "never")]["all"]
+    assert by_key[("business_hours", "6 never")]["all"] == by_key[("elapsed", "6 never")]["all"]
 
 
 # --- engagement quality, teams, advocacy ---------------------------------------------------------

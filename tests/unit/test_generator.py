@@ -127,10 +127,10 @@ def journeys(sample) -> dict:
         rows = sorted(engagements[cid].values(), key=lambda r: ny_to_epoch(r["Activity date"]))
         attempts = [ny_to_epoch(r["Activity date"]) for r in rows
                     if r["Direction"] == "OUTBOUND" and r["Engagement type"] in ("CALL", "EMAIL", "MEETING")]
-        bucket = "never"
+        bucket = "6 never"
         if attempts:
             delay = attempts[0] - zmot
-            bucket = next(label for label, lo, hi in BUCKETS[:-1] if lo <= delay and (delay < hi or label == ">24h"))
+            bucket = next(label for label, lo, hi in BUCKETS[:-1] if lo <= delay and (delay < hi or label == "5 >24h"))
         meaningful = [ny_to_epoch(r["Activity date"]) for r in rows
                       if owners[r["Owner ID"]]["Qualified"] == "true" and r["Direction"] == "OUTBOUND"
                       and ((r["Engagement type"] == "CALL" and r["Outcome"] == "CONNECTED" and int(r["Duration (ms)"]) >= 300000)
@@ -259,18 +259,18 @@ def test_realized_fmot_rates_are_consistent_with_the_planted_ones(sample):
         n, p = b["leads"], b["planted_p"]
         assert abs(b["fmot"] - n * p) <= 4 * math.sqrt(n * p * (1 - p)) + 1, label
         assert b["realized_rate"] == (round(b["fmot"] / n, 6) if n else None)
-    assert truth["speed_to_lead"]["buckets"]["never"]["fmot"] == 0
+    assert truth["speed_to_lead"]["buckets"]["6 never"]["fmot"] == 0
 
 
 def test_planted_ratios_and_their_intervals_make_sense(sample):
     _, truth = sample
     s = truth["speed_to_lead"]
     b = s["buckets"]
-    for key, slow, planted in (("within_1h_over_1_2h", "1–2h", 7.0), ("within_1h_over_gt_24h", ">24h", 60.0)):
+    for key, slow, planted in (("within_1h_over_1_2h", "3 1-2h", 7.0), ("within_1h_over_gt_24h", "5 >24h", 60.0)):
         r = s[key]
         assert r["planted"] == planted
-        n1, n2 = b["<5m"]["leads"], b["5–60m"]["leads"]
-        pooled = (n1 * b["<5m"]["planted_p"] + n2 * b["5–60m"]["planted_p"]) / (n1 + n2)
+        n1, n2 = b["1 <5m"]["leads"], b["2 5-60m"]["leads"]
+        pooled = (n1 * b["1 <5m"]["planted_p"] + n2 * b["2 5-60m"]["planted_p"]) / (n1 + n2)
         assert r["expected"] == pytest.approx(pooled / b[slow]["planted_p"], rel=1e-3)
         assert r["expected"] == pytest.approx(planted, rel=0.15)  # only the realized bucket mix moves it
         lo, hi = r["ci95"]
@@ -278,9 +278,9 @@ def test_planted_ratios_and_their_intervals_make_sense(sample):
     # the planted p's themselves reproduce the ratios with the planted mix
     p = truth["parameters"]["planted"]["p_fmot_by_bucket"]
     mix = truth["parameters"]["planted"]["bucket_mix"]
-    within = (mix[0] * p["<5m"] + mix[1] * p["5–60m"]) / (mix[0] + mix[1])
-    assert within / p["1–2h"] == pytest.approx(7.0, rel=1e-4)
-    assert within / p[">24h"] == pytest.approx(60.0, rel=1e-4)
+    within = (mix[0] * p["1 <5m"] + mix[1] * p["2 5-60m"]) / (mix[0] + mix[1])
+    assert within / p["3 1-2h"] == pytest.approx(7.0, rel=1e-4)
+    assert within / p["5 >24h"] == pytest.approx(60.0, rel=1e-4)
 
 
 def test_email_instead_of_call_share(sample, journeys):
