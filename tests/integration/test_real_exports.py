@@ -35,7 +35,7 @@ EXPORTS = PROJECT_DIR / "tests" / "fixtures" / "exports"
 RUN_TIMEOUT = 900
 WINDOW_DAYS = 90  # dbt var funnel_conversion_window_days
 
-BUCKETS = ["1 <5m", "2 5-60m", "3 1-2h", "4 2-24h", "5 >24h", "never"]
+BUCKETS = ["1 <5m", "2 5-60m", "3 1-2h", "4 2-24h", "5 >24h", "6 never"]
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -221,7 +221,7 @@ def expected_close() -> dict:
 
     def bucket(seconds):
         if seconds is None:
-            return "never"
+            return "6 never"
         for name, upper in (("1 <5m", 300), ("2 5-60m", 3600), ("3 1-2h", 7200), ("4 2-24h", 86400)):
             if seconds < upper:
                 return name
