@@ -88,8 +88,11 @@ def check(expr: str, condition: bool = False) -> None:
     names = columns_of(expr)
     relation = ", ".join(f"cast(null as varchar) as c{i}" for i in range(len(names))) or "1 as c"
     sql = render(expr, lambda name: f"c{names.index(name)}")
-    result = "boolean" if condition else "varchar"
     try:
-        duckdb.connect().execute(f"select cast(({sql}) as {result}) from (select {relation}) limit 0")
+        kind = duckdb.connect().execute(f"describe select ({sql}) as v from (select {relation})").fetchone()[1]
     except duckdb.Error as exc:
         raise ExpressionError(f"DuckDB cannot evaluate it: {str(exc).splitlines()[0]}") from exc
+    # text would be cast to true/false row by row, failing on the first value that is neither
+    if condition and kind != "BOOLEAN":
+        raise ExpressionError(f"a condition must be true or false, this gives {kind.lower()} "
+                              f"(compare it, e.g. \"Closer\" is not null)")
