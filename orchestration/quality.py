@@ -167,13 +167,16 @@ def configured_value_sets(spec) -> dict[str, tuple[list[str], str]]:
     return sets
 
 
+_configured_specs: dict = {}
+
+
 def _raw_table_specs() -> dict:
     """The source configuration of this process (as the ingestion assets load it), by raw table."""
     from .ingestion import load_config  # late: quality is imported where ingestion is not needed
 
-    if "specs" not in _contexts:
-        _contexts["specs"] = {spec.raw_table: spec for spec in load_config()}
-    return _contexts["specs"]
+    if not _configured_specs:
+        _configured_specs.update({spec.raw_table: spec for spec in load_config()})
+    return _configured_specs
 
 
 def with_configured_value_sets(suite, spec):
@@ -189,9 +192,8 @@ def with_configured_value_sets(suite, spec):
         for column, (codes, severity) in configured_value_sets(spec).items()
     ]
     copy = gx.ExpectationSuite(name=suite.name, meta=suite.meta, notes=suite.notes)
-    for expectation in kept + generated:
-        copy.expectations.append(expectation.copy(update={"id": None}) if hasattr(expectation, "copy")
-                                 else expectation)
+    # appended, not add_expectation(): that would save the copy over the suite's file
+    copy.expectations.extend(kept + generated)
     return copy
 
 

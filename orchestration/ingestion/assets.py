@@ -61,7 +61,8 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
         key=raw_asset_key(spec),
         group_name=INGESTION_GROUP,
         kinds={"python", "duckdb"},
-        description=f"{spec.source} {spec.name} exports ({spec.format}, files {spec.files}, "
+        description=f"{spec.source} {spec.name} exports ({spec.format}, files "
+        f"{', '.join(dict.fromkeys(m.files for m in spec.mappings))}, "
         f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine."
         + (" Partitioned by the UTC day of the shard." if sharded else " A snapshot export: not partitioned."),
         partitions_def=daily_partitions if sharded else None,
