@@ -187,11 +187,13 @@ def canonical_schema(path: Path = CANONICAL_SCHEMA) -> dict[str, dict[str, dict]
     tables = yaml.safe_load(path.read_text())["tables"]
     for table, columns in tables.items():
         for column, canon in columns.items():
-            unknown = set(canon) - CANONICAL_KEYS
-            fallback = canon.get("fallback")
-            if unknown or canon.get("type") not in RAW_TYPES or (fallback is not None and fallback not in columns):
-                raise ConfigError(f"{path}: {table}.{column}: unknown key(s) {sorted(unknown)}, type not one of "
-                                  f"{sorted(RAW_TYPES)}, or a fallback that is not a column of {table}")
+            where = f"{path}: {table}.{column}"
+            if set(canon) - CANONICAL_KEYS:
+                raise ConfigError(f"{where}: unknown key(s) {sorted(set(canon) - CANONICAL_KEYS)}")
+            if canon.get("type") not in RAW_TYPES:
+                raise ConfigError(f"{where}.type: {canon.get('type')!r} is not one of {sorted(RAW_TYPES)}")
+            if canon.get("fallback") is not None and canon["fallback"] not in columns:
+                raise ConfigError(f"{where}.fallback: {canon['fallback']!r} is not a column of {table}")
     return tables
 
 
@@ -389,7 +391,7 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
                 )
             # left unmapped: NULL in raw; a required column with a mapped fallback stays required
             # so that a row without either value is still quarantined
-            columns.append(_unmapped(column, canon) if required else _unmapped(column, {**canon, "required": False}))
+            columns.append(_unmapped(column, canon))
             continue
         columns.append(_column(f"{where}.columns.{column}", column, spec, canon, required))
     where_expr = _where(f"{where}.where", doc.get("where"))
