@@ -8,6 +8,10 @@ Docs HTML there (reports/gx/data_docs/index.html), so the night's checks can be 
 A suite is one JSON file. Its `meta.mot` block may say what to validate instead of the table of
 the same name (`query`, for totals that must reconcile across tables) and how much the volume of
 a raw load may move against the previous load (`volume_band`).
+
+A raw suite's value-set expectations are not in its file: they follow the source configuration
+the run loads with (canonical.yml `values:`, and a mapping's closed value map), so a custom
+mapping is checked against its own codes, never against one vendor's list.
 """
 
 from __future__ import annotations
@@ -138,15 +142,77 @@ def expectation_parameters() -> dict:
     }
 
 
+RAW_SUITE_PREFIX = "raw_"
+IN_SET = "expect_column_values_to_be_in_set"
+
+
+def configured_value_sets(spec) -> dict[str, tuple[list[str], str]]:
+    """Column -> (allowed values, severity) for one raw table, from its configuration (a TableSpec):
+    the canonical codes of an enumerated column (critical: the loader already quarantines anything
+    else, so a miss means the raw table and the configuration disagree), or, for a free-text column,
+    the codes of a value map with a `default:` (closed: every non-empty value becomes one of them;
+    a warning, as the set is the user's). A free-text column without either gets no set."""
+    sets: dict[str, tuple[list[str], str]] = {}
+    for column in spec.columns:
+        if column.allowed is not None:
+            sets[column.name] = (list(column.allowed), "critical")
+            continue
+        closed = [m for m in spec.mappings
+                  if next(c for c in m.columns if c.name == column.name).has_default]
+        if closed and len(closed) == len([m for m in spec.mappings
+                                          if next(c for c in m.columns if c.name == column.name).mapped]):
+            codes = {code for m in closed for c in m.columns if c.name == column.name
+                     for code in [*(v for _, v in c.values or ()), c.default] if code is not None}
+            sets[column.name] = (sorted(codes), "warning")
+    return sets
+
+
+_configured_specs: dict = {}
+
+
+def _raw_table_specs() -> dict:
+    """The source configuration of this process (as the ingestion assets load it), by raw table."""
+    from .ingestion import load_config  # late: quality is imported where ingestion is not needed
+
+    if not _configured_specs:
+        _configured_specs.update({spec.raw_table: spec for spec in load_config()})
+    return _configured_specs
+
+
+def with_configured_value_sets(suite, spec):
+    """A copy of a raw suite (not saved: the suite file stays as written) whose value-set
+    expectations are the configuration's, in place of any the file has."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    kept = [e for e in suite.expectations if e.expectation_type != IN_SET]
+    generated = [
+        gxe.ExpectColumnValuesToBeInSet(column=column, value_set=codes, severity=severity,
+                                        meta={"source": "configuration"})
+        for column, (codes, severity) in configured_value_sets(spec).items()
+    ]
+    copy = gx.ExpectationSuite(name=suite.name, meta=suite.meta, notes=suite.notes)
+    # appended, not add_expectation(): that would save the copy over the suite's file
+    copy.expectations.extend(kept + generated)
+    return copy
+
+
 def validate(
     suite_name: str,
     asset_name: str,
     frame,
     reports_dir: Path | None = None,
     run_name: str | None = None,
+    table_spec=None,
 ) -> SuiteOutcome:
+    """Run the suite on the frame. A raw suite gets its value sets from `table_spec` (the raw
+    table's configuration; default: this process's source configuration)."""
     context = _context(reports_dir)
     suite = context.suites.get(suite_name)
+    if suite_name.startswith(RAW_SUITE_PREFIX):
+        spec = table_spec or _raw_table_specs().get(suite_name[len(RAW_SUITE_PREFIX):])
+        if spec is not None:
+            suite = with_configured_value_sets(suite, spec)
     batch_definition = (
         context.data_sources.get("warehouse").get_asset(asset_name).get_batch_definition("whole_table")
     )

@@ -61,7 +61,8 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
         key=raw_asset_key(spec),
         group_name=INGESTION_GROUP,
         kinds={"python", "duckdb"},
-        description=f"{spec.source} {spec.name} exports ({spec.format}, files {spec.files}, "
+        description=f"{spec.source} {spec.name} exports ({spec.format}, files "
+        f"{', '.join(dict.fromkeys(m.files for m in spec.mappings))}, "
         f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine."
         + (" Partitioned by the UTC day of the shard." if sharded else " A snapshot export: not partitioned."),
         partitions_def=daily_partitions if sharded else None,
@@ -73,7 +74,7 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
         landing = Path(paths.landing_dir)
         # A table no configuration declares keeps an empty raw table (the loader's rule too).
-        files = sorted(p for p in landing.glob(spec.files) if p.is_file()) if spec.configured else []
+        files = spec.landing_files(landing)  # every mapping's files, when the table has several
         extra = {}
         if sharded and context.has_partition_key_range:
             window = context.partition_key_range
@@ -91,8 +92,9 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
         for report in reports:
             context.log.debug(
-                f"{report.source_file}: {report.status}, read {report.rows_read} = loaded "
-                f"{report.rows_loaded} + quarantined {report.rows_quarantined}"
+                f"{report.source_file}{f' (mapping {report.mapping})' if report.mapping else ''}: {report.status}, "
+                f"read {report.rows_read} = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} "
+                f"+ skipped {report.rows_skipped}"
             )
         context.log.info(
             f"raw.{spec.raw_table}: {len(reports)} files ({sum(r.status == 'unchanged' for r in reports)} unchanged), "
@@ -113,6 +115,8 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
                 "rows_read": sum(r.rows_read for r in reports),
                 "rows_loaded": sum(r.rows_loaded for r in reports),
                 "rows_quarantined": sum(r.rows_quarantined for r in reports),
+                "rows_skipped": sum(r.rows_skipped for r in reports),
+                "rows_duplicate_id": sum(r.rows_duplicate_id for r in reports),
                 "files_unchanged": sum(r.status == "unchanged" for r in reports),
                 "per_file": MetadataValue.md(_files_table(reports)),
                 **extra,

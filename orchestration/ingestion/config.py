@@ -11,6 +11,18 @@ columns (or which expression over them) fills each canonical column. It may star
         tables:
           contacts: {files: "hubspot/contacts*.csv"}
 
+A table may instead be a list of mappings, each with a unique `name:`, when one canonical table is
+fed several ways (owners from the SDR column and from the closer column of one deals export):
+
+    owners:
+      - {name: sdr,    files: "deals*.csv", format: csv, columns: {owner_id: "SDR"}}
+      - {name: closer, files: "deals*.csv", format: csv, columns: {owner_id: "Closer"},
+         where: {expr: "\"Closer\" is not null"}}
+
+A column mapping may carry `values:` (export value -> canonical code, matched after trim, ignoring
+case) and `default:` (the code of any other non-empty value, or null), checked here against the
+canonical column's `values:`.
+
 Names and types come from canonical.yml only, so every configuration yields the same raw tables.
 A canonical table no configuration declares is still created (empty), so dbt always finds it.
 """
@@ -18,8 +30,9 @@ A canonical table no configuration declares is still created (empty), so dbt alw
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,7 +58,10 @@ RAW_TYPES = {
 }
 FORMATS = {"csv", "ndjson", "parquet"}
 EXTRA_POLICIES = {"keep", "drop"}
-TABLE_KEYS = {"files", "format", "columns", "csv", "extra", "timestamp_formats", "date_formats", "description"}
+TABLE_KEYS = {"files", "format", "columns", "csv", "extra", "timestamp_formats", "date_formats", "description",
+              "name", "where"}
+COLUMN_KEYS = {"from", "expr", "type", "required", "description", "values", "default"}
+CANONICAL_KEYS = {"type", "required", "values", "fallback", "key", "description"}
 CSV_KEYS = {"delimiter", "quote", "escape", "encoding", "skip_rows_after_header"}
 DEFAULT_TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ",
@@ -68,6 +84,17 @@ class ColumnSpec:
     type: str
     required: bool
     expr: str | None = None
+    # export value (trimmed, lower case) -> canonical code (None: no value); None when not mapped
+    values: tuple[tuple[str, str | None], ...] | None = None
+    has_default: bool = False  # other non-empty values become `default` (else they pass through)
+    default: str | None = None
+    allowed: tuple[str, ...] | None = None  # canonical codes (canonical.yml `values:`)
+    fallback: str | None = None  # the canonical column staging uses when this one is NULL
+    key: bool = False  # the table's declared row id (duplicates are counted, never dropped)
+
+    @property
+    def mapped(self) -> bool:
+        return self.source is not None or self.expr is not None
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -103,6 +130,9 @@ class TableSpec:
     timestamp_formats: tuple[str, ...] = DEFAULT_TIMESTAMP_FORMATS
     date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
     origin: str = str(DEFAULT_CONFIG)  # the file (and preset) the mapping comes from
+    mapping_name: str | None = None  # set when the table is a list of mappings; part of the load identity
+    where: str | None = None  # an expression: rows where it is not true are skipped (counted, not loaded)
+    alternatives: tuple["TableSpec", ...] = ()  # the table's other mappings (a list in the configuration)
 
     @property
     def configured(self) -> bool:
@@ -113,9 +143,36 @@ class TableSpec:
         return f"{self.source}_{self.name}"
 
     @property
+    def mappings(self) -> tuple["TableSpec", ...]:
+        """Every mapping of this canonical table: this one and its alternatives."""
+        return (self, *self.alternatives)
+
+    @property
+    def key(self) -> str:
+        """The table's key in a configuration file, with the mapping's name when it has one."""
+        named = f"[name={self.mapping_name}]" if self.mapping_name is not None else ""
+        return f"sources.{self.source}.tables.{self.name}{named}"
+
+    @property
     def mapping(self) -> str:
         """Where a user edits this table's column mapping (for error messages)."""
-        return f"sources.{self.source}.tables.{self.name}.columns in {self.origin}"
+        return f"{self.key}.columns in {self.origin}"
+
+    def column_key(self, column: str) -> str:
+        return f"{self.key}.columns.{column}"
+
+    def landing_files(self, landing_dir: Path) -> list[Path]:
+        """The files every mapping of the table reads, each once, sorted."""
+        if not self.configured:
+            return []
+        return sorted({p for m in self.mappings for p in Path(landing_dir).glob(m.files) if p.is_file()})
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Every export column the mapping reads: in its columns and in its `where:`."""
+        names = [name for c in self.columns for name in c.inputs]
+        names += expressions.columns_of(self.where) if self.where is not None else ()
+        return tuple(dict.fromkeys(names))
 
     @property
     def precision_columns(self) -> list[str]:
@@ -127,7 +184,17 @@ def config_path() -> Path:
 
 
 def canonical_schema(path: Path = CANONICAL_SCHEMA) -> dict[str, dict[str, dict]]:
-    return yaml.safe_load(path.read_text())["tables"]
+    tables = yaml.safe_load(path.read_text())["tables"]
+    for table, columns in tables.items():
+        for column, canon in columns.items():
+            where = f"{path}: {table}.{column}"
+            if set(canon) - CANONICAL_KEYS:
+                raise ConfigError(f"{where}: unknown key(s) {sorted(set(canon) - CANONICAL_KEYS)}")
+            if canon.get("type") not in RAW_TYPES:
+                raise ConfigError(f"{where}.type: {canon.get('type')!r} is not one of {sorted(RAW_TYPES)}")
+            if canon.get("fallback") is not None and canon["fallback"] not in columns:
+                raise ConfigError(f"{where}.fallback: {canon['fallback']!r} is not a column of {table}")
+    return tables
 
 
 def load_config(path: Path | str | None = None) -> list[TableSpec]:
@@ -160,19 +227,50 @@ def load_config(path: Path | str | None = None) -> list[TableSpec]:
         timezone = timezones.get(source, "UTC")
         if key in declared["tables"]:
             doc, origin = declared["tables"][key]
-            specs.append(_table(source, name, timezone, doc, columns, origin))
+            specs.append(_table_mappings(source, name, timezone, doc, columns, origin))
         else:
             specs.append(TableSpec(source, name, NOT_CONFIGURED, "csv", timezone, tuple(
-                ColumnSpec(c, None, s["type"], bool(s.get("required", False))) for c, s in columns.items()
+                _unmapped(c, s) for c, s in columns.items()
             ), origin=f"{path} (not declared)"))
     return specs
+
+
+def _unmapped(name: str, canon: dict) -> ColumnSpec:
+    return ColumnSpec(name, None, canon["type"], bool(canon.get("required", False)),
+                      allowed=_allowed(canon), fallback=canon.get("fallback"), key=bool(canon.get("key", False)))
+
+
+def _allowed(canon: dict) -> tuple[str, ...] | None:
+    return tuple(str(v) for v in canon["values"]) if canon.get("values") else None
+
+
+def _table_mappings(source: str, name: str, timezone: str, doc, canonical: dict, origin: str) -> TableSpec:
+    """One mapping, or a list of named mappings of one canonical table: the first carries the others."""
+    if isinstance(doc, dict):
+        if "name" in doc:
+            raise ConfigError(f"{origin}: sources.{source}.tables.{name}.name: only a mapping in a list has a "
+                              f"name (write the table as a list of mappings to feed it several ways)")
+        return _table(source, name, timezone, doc, canonical, origin)
+    where = f"{origin}: sources.{source}.tables.{name}"
+    if not doc:
+        raise ConfigError(f"{where}: an empty list; give one mapping, or a list of named mappings")
+    specs, seen = [], set()
+    for i, item in enumerate(doc):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+            raise ConfigError(f"{where}[{i}]: each mapping in a list needs a `name:` (unique within the table)")
+        if item["name"] in seen:
+            raise ConfigError(f"{where}[{i}].name: {item['name']!r} is used twice; mapping names must be unique")
+        seen.add(item["name"])
+        specs.append(_table(source, name, timezone, item, canonical, origin, mapping_name=item["name"]))
+    first, *rest = specs
+    return replace(first, alternatives=tuple(rest))
 
 
 def _read(path: Path) -> dict:
     try:
         document = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: no such source configuration") from exc
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        raise ConfigError(_not_found(Path(path))) from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("sources", {}), dict) \
@@ -182,6 +280,18 @@ def _read(path: Path) -> dict:
     if unknown:
         raise ConfigError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected 'use' and 'sources'")
     return document
+
+
+def _not_found(path: Path) -> str:
+    """Where a missing configuration was looked for, and the YAML files of that folder it may have meant."""
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        return f"{path}: no such source configuration (looked in {folder}, which is not a folder)"
+    names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yml", ".yaml"))
+    close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.5)
+    hint = (f"; did you mean {', '.join(map(repr, close))}?" if close
+            else f"; YAML files there: {', '.join(names[:10])}" if names else "; it holds no YAML files")
+    return f"{path}: no such source configuration (looked in {folder}){hint}"
 
 
 def preset_path(name: str, relative_to: Path) -> Path:
@@ -216,7 +326,7 @@ def _declared_tables(path: Path, document: dict) -> dict:
     for source, source_doc in _sources_of(path, document).items():
         for table, table_doc in (source_doc.get("tables") or {}).items():
             key = f"{source}.{table}"
-            if key in tables:
+            if key in tables and isinstance(tables[key][0], dict) and isinstance(table_doc, dict):
                 base, origin = tables[key]
                 merged = {**base, **table_doc}
                 if isinstance(base.get("columns"), dict) and isinstance(table_doc.get("columns"), dict):
@@ -224,7 +334,7 @@ def _declared_tables(path: Path, document: dict) -> dict:
                 if isinstance(base.get("csv"), dict) and isinstance(table_doc.get("csv"), dict):
                     merged["csv"] = {**base["csv"], **table_doc["csv"]}
                 tables[key] = (merged, f"{path} (over {origin})")
-            else:
+            else:  # a list of mappings replaces the preset's table whole: mappings have no common key
                 tables[key] = (table_doc, str(path))
         sources.setdefault(source, {}).update({k: v for k, v in source_doc.items() if k != "tables"})
     return {"sources": sources, "tables": tables}
@@ -239,13 +349,18 @@ def _sources_of(path: Path, document: dict) -> dict:
         if unknown:
             raise ConfigError(f"{path}: sources.{source}: unknown key(s) {sorted(unknown)}")
         for table, table_doc in (source_doc.get("tables") or {}).items():
+            if isinstance(table_doc, list) and table_doc and all(isinstance(item, dict) for item in table_doc):
+                continue  # several named mappings of one table, checked with the table
             if not isinstance(table_doc, dict):
-                raise ConfigError(f"{path}: sources.{source}.tables.{table}: expected a mapping")
+                raise ConfigError(f"{path}: sources.{source}.tables.{table}: expected a mapping "
+                                  f"(or a list of mappings, each with a `name:`)")
     return sources
 
 
-def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, origin: str) -> TableSpec:
-    where = f"{origin}: sources.{source}.tables.{name}"
+def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, origin: str,
+           mapping_name: str | None = None) -> TableSpec:
+    named = f"[name={mapping_name}]" if mapping_name is not None else ""
+    where = f"{origin}: sources.{source}.tables.{name}{named}"
     unknown = set(doc) - TABLE_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(TABLE_KEYS)}")
@@ -266,15 +381,20 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
     for column, canon in canonical.items():
         required = bool(canon.get("required", False))
         spec = doc["columns"].get(column)
+        fallback = canon.get("fallback")
         if spec is None:
-            if required:
+            if required and not (fallback and doc["columns"].get(fallback) is not None):
+                also = f" (or map its fallback {fallback})" if fallback else ""
                 raise ConfigError(
                     f"{where}.columns.{column}: required canonical column has no mapping; "
-                    f"map it with `{column}: <export column>` or `{column}: {{expr: ...}}`"
+                    f"map it with `{column}: <export column>` or `{column}: {{expr: ...}}`{also}"
                 )
-            columns.append(ColumnSpec(column, None, canon["type"], False))
+            # left unmapped: NULL in raw; a required column with a mapped fallback stays required
+            # so that a row without either value is still quarantined
+            columns.append(_unmapped(column, canon))
             continue
-        columns.append(_column(f"{where}.columns.{column}", column, spec, canon["type"], required))
+        columns.append(_column(f"{where}.columns.{column}", column, spec, canon, required))
+    where_expr = _where(f"{where}.where", doc.get("where"))
     extra = doc.get("extra", "keep" if doc["format"] == "csv" else "drop")
     if extra not in EXTRA_POLICIES:
         raise ConfigError(f"{where}.extra: {extra!r} is not one of {sorted(EXTRA_POLICIES)}")
@@ -290,15 +410,33 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
         timestamp_formats=_formats(f"{where}.timestamp_formats", doc.get("timestamp_formats"), DEFAULT_TIMESTAMP_FORMATS),
         date_formats=_formats(f"{where}.date_formats", doc.get("date_formats"), DEFAULT_DATE_FORMATS),
         origin=origin,
+        mapping_name=mapping_name,
+        where=where_expr,
     )
 
 
-def _column(where: str, name: str, spec, canonical_type: str, required: bool) -> ColumnSpec:
+def _where(where: str, doc) -> str | None:
+    """`where: {expr: ...}`: which rows the mapping loads; a row where it is not true is skipped."""
+    if doc is None:
+        return None
+    if not isinstance(doc, dict) or set(doc) != {"expr"}:
+        raise ConfigError(f"{where}: expected {{expr: <condition over the export's columns>}}")
+    expr = str(doc["expr"])
+    try:
+        expressions.check(expr, condition=True)
+    except expressions.ExpressionError as exc:
+        raise ConfigError(f"{where}.expr: {exc}") from exc
+    return expr
+
+
+def _column(where: str, name: str, spec, canon: dict, required: bool) -> ColumnSpec:
+    canonical_type = canon["type"]
+    common = {"allowed": _allowed(canon), "fallback": canon.get("fallback"), "key": bool(canon.get("key", False))}
     if isinstance(spec, str):
-        return ColumnSpec(name, spec, canonical_type, required)
+        return ColumnSpec(name, spec, canonical_type, required, **common)
     if not isinstance(spec, dict) or ("from" in spec) == ("expr" in spec):
         raise ConfigError(f"{where}: needs a 'from:' naming the export's column, or an 'expr:' (one of the two)")
-    unknown = set(spec) - {"from", "expr", "type", "required", "description"}
+    unknown = set(spec) - COLUMN_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
     if "type" in spec and spec["type"] != canonical_type:
@@ -309,14 +447,47 @@ def _column(where: str, name: str, spec, canonical_type: str, required: bool) ->
         )
     if "required" in spec and bool(spec["required"]) != required:
         raise ConfigError(f"{where}.required: fixed to {required} by {CANONICAL_SCHEMA.name}; leave it out")
+    common.update(_value_map(where, spec, common["allowed"]))
     if "expr" in spec:
         expr = str(spec["expr"])
         try:
             expressions.check(expr)
         except expressions.ExpressionError as exc:
             raise ConfigError(f"{where}.expr: {exc}") from exc
-        return ColumnSpec(name, None, canonical_type, required, expr)
-    return ColumnSpec(name, str(spec["from"]), canonical_type, required)
+        return ColumnSpec(name, None, canonical_type, required, expr, **common)
+    return ColumnSpec(name, str(spec["from"]), canonical_type, required, **common)
+
+
+def _value_map(where: str, spec: dict, allowed: tuple[str, ...] | None) -> dict:
+    """`values:` and `default:` of a column mapping, every code checked against the canonical codes."""
+    if "values" not in spec and "default" not in spec:
+        return {}
+    values = spec.get("values") or {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}.values: expected a mapping export value: canonical code")
+
+    def code(key: str, value):
+        if value is None:
+            return None
+        value = str(value)
+        if allowed is not None and value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}.{key}: {value!r} is not a canonical code{hint}; allowed: "
+                              f"{', '.join(allowed)} (or null)")
+        return value
+
+    mapped: dict[str, str | None] = {}
+    for export_value, target in values.items():
+        normal = str(export_value).strip().lower()
+        if normal in mapped and mapped[normal] != code(f"values.{export_value}", target):
+            raise ConfigError(f"{where}.values: {export_value!r} and another key are the same value after trim "
+                              f"and ignoring case, with different codes")
+        mapped[normal] = code(f"values.{export_value}", target)
+    result = {"values": tuple(mapped.items())}
+    if "default" in spec:
+        result.update(has_default=True, default=code("default", spec["default"]))
+    return result
 
 
 def _csv_options(where: str, doc: dict) -> CsvOptions:

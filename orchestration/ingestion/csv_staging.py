@@ -34,24 +34,8 @@ def _stage_csv(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) 
     with _open_text(path, spec.csv.encoding, staged) as handle, \
             open(normalised, "w", newline="", encoding="utf-8") as target:
         options = spec.csv
-        dialect = {"delimiter": options.delimiter, "strict": True}
-        if options.quote is None:
-            dialect["quoting"] = csv.QUOTE_NONE
-        else:
-            dialect["quotechar"] = options.quote
-        if options.escape is not None:
-            dialect.update(escapechar=options.escape, doublequote=False)
-        records = csv.reader(handle, **dialect)
-        try:
-            header = next(records, None)
-        except csv.Error as exc:
-            raise FileRejected(f"the header row cannot be read: {exc}") from exc
-        if not header or not any(h.strip() for h in header):
-            raise FileRejected("no header row (the file is blank)")
-        # undecodable bytes in a header name show as U+FFFD (the name still reaches the report)
-        header = [h.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip() for h in header]
-        while header and header[-1] == "":
-            header.pop()  # a trailing delimiter on every line
+        records = csv.reader(handle, **_dialect(options))
+        header = _read_header(records)
         names = _unique_names(header)
         column_sql = _resolver(names, header, path.name)
         try:
@@ -61,7 +45,7 @@ def _stage_csv(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) 
                 _reject_if_wrong_delimiter(spec, header[0])
             raise
         staged.notes += notes
-        used = {name for c in spec.columns for name in c.inputs if column_sql(name)}
+        used = {name for name in spec.inputs if column_sql(name)}
         used_refs = {column_sql(name) for name in used}
         extras = [(name, f"c{i + 1}") for i, name in enumerate(names) if f"c{i + 1}" not in used_refs]
         if extras:
@@ -95,6 +79,45 @@ def _stage_csv(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) 
 
 
 stage_csv = one_file_at_a_time(_stage_csv)
+
+
+def _dialect(options) -> dict:
+    dialect = {"delimiter": options.delimiter, "strict": True}
+    if options.quote is None:
+        dialect["quoting"] = csv.QUOTE_NONE
+    else:
+        dialect["quotechar"] = options.quote
+    if options.escape is not None:
+        dialect.update(escapechar=options.escape, doublequote=False)
+    return dialect
+
+
+def _read_header(records) -> list[str]:
+    try:
+        header = next(records, None)
+    except csv.Error as exc:
+        raise FileRejected(f"the header row cannot be read: {exc}") from exc
+    if not header or not any(h.strip() for h in header):
+        raise FileRejected("no header row (the file is blank)")
+    # undecodable bytes in a header name show as U+FFFD (the name still reaches the report)
+    header = [h.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip() for h in header]
+    while header and header[-1] == "":
+        header.pop()  # a trailing delimiter on every line
+    return header
+
+
+def csv_header(spec: TableSpec, path: Path) -> list[str] | None:
+    """The file's header names, or None when it cannot be read (staging then says why)."""
+    try:
+        with _open_text(path, spec.csv.encoding, Staged()) as handle:
+            return _read_header(csv.reader(handle, **_dialect(spec.csv)))
+    except (FileRejected, OSError, UnicodeError, EOFError):
+        return None
+
+
+def same_name(name: str) -> str:
+    """How the mapping matches a header: ignoring case and runs of white space."""
+    return _normal(name)
 
 
 def _write_records(records, writer, width: int, delimiter: str, skip: int, undecodable: re.Pattern) -> None:

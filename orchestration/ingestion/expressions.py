@@ -5,9 +5,11 @@ A mapping may compute a canonical column instead of copying one, e.g.
     engagement_type: {expr: "'CALL'"}
 Source columns are written in double quotes (a CSV header, a JSON path, or `param:<key>`), text in
 single quotes; "_file" is the export's file name (e.g. to tell a calls export from a meetings
-export landing in the same folder). A column the file lacks reads as NULL, so
-`coalesce("Call outcome", "Meeting outcome")` serves both exports; only when none of an
-expression's columns is in the file does the file count as missing it. Every source value is text (trimmed, empty = NULL) and the result is read as text
+export landing in the same folder) and "_row_number" the row's number in its file (1 = the first
+data row; for JSON lines the line number), in every format. A column one file lacks reads as NULL
+there, so `coalesce("Call outcome", "Meeting outcome")` serves both exports; a column that none of
+the table's files has is an error (the loader names the closest header). Every source value is
+text (trimmed, empty = NULL) and the result is read as text
 before the canonical type is applied, so a value that does not parse is quarantined like any
 other. DuckDB evaluates the expression in the same vectorised pass that stages the file; the
 whitelist keeps a mapping file from doing anything but compute a value (no sub-queries, no
@@ -80,12 +82,17 @@ def render(expr: str, column_sql: Callable[[str], str]) -> str:
     return " ".join(column_sql(t.column) if t.kind == "ident" else t.text for t in tokenize(expr))
 
 
-def check(expr: str) -> None:
-    """Raise ExpressionError unless DuckDB can evaluate the expression over text columns."""
+def check(expr: str, condition: bool = False) -> None:
+    """Raise ExpressionError unless DuckDB can evaluate the expression over text columns (as a
+    true/false condition when `condition`, e.g. a mapping's `where:`)."""
     names = columns_of(expr)
     relation = ", ".join(f"cast(null as varchar) as c{i}" for i in range(len(names))) or "1 as c"
     sql = render(expr, lambda name: f"c{names.index(name)}")
     try:
-        duckdb.connect().execute(f"select cast(({sql}) as varchar) from (select {relation}) limit 0")
+        kind = duckdb.connect().execute(f"describe select ({sql}) as v from (select {relation})").fetchone()[1]
     except duckdb.Error as exc:
         raise ExpressionError(f"DuckDB cannot evaluate it: {str(exc).splitlines()[0]}") from exc
+    # text would be cast to true/false row by row, failing on the first value that is neither
+    if condition and kind != "BOOLEAN":
+        raise ExpressionError(f"a condition must be true or false, this gives {kind.lower()} "
+                              f"(compare it, e.g. \"Closer\" is not null)")

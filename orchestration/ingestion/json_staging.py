@@ -10,12 +10,13 @@ GA4's event_params list once, into key/value pairs that each `param:<key>` colum
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import duckdb
 
 from .config import TableSpec
-from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, RAW_RECORD_LIMIT, FileRejected, Staged, StagedBatch,
+from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, PSEUDO_COLUMNS, RAW_RECORD_LIMIT, FileRejected, Staged, StagedBatch,
                       is_gzip, mapped_columns, missing_message, one_file_at_a_time, sql_path, sql_text)
 
 GA4_PARAMS = ("STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, double_value VARCHAR, "
@@ -286,10 +287,18 @@ def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Pa
 stage_parquet = one_file_at_a_time(_stage_parquet)
 
 
+def parquet_fields(conn, spec: TableSpec, path: Path) -> list[str] | None:
+    """The Parquet file's top-level columns (its schema: a column is there even when all NULL)."""
+    try:
+        return [row[0] for row in conn.execute(f"describe select * from read_parquet('{sql_path(path)}')").fetchall()]
+    except duckdb.Error:
+        return None
+
+
 def _mapped_fields(spec: TableSpec) -> tuple[list[str], list[str], list[str]]:
     """The record fields the mapping reads: JSON paths, GA4 `param:` keys, and what is extracted
     (the paths, plus the event_params list when any param is read)."""
-    inputs = list(dict.fromkeys(name for c in spec.columns for name in c.inputs if name != FILE_NAME_COLUMN))
+    inputs = [name for name in spec.inputs if name not in PSEUDO_COLUMNS]
     paths = [name for name in inputs if not name.startswith(PARAM_PREFIX)]
     params = [name for name in inputs if name.startswith(PARAM_PREFIX)]
     return paths, params, paths + ([GA4_PARAMS_KEY] if params else [])
@@ -339,7 +348,7 @@ def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
             {_final_select(spec, file_name_column)}
             union all
             select r.file, cast(r.line as varchar), cast(r.line as varchar), r.csv_line,
-                   'unreadable line: ' || r.error_message, {', '.join(['null'] * (len(spec.columns) + 1))}
+                   'unreadable line: ' || r.error_message, {', '.join(['null'] * (len(spec.columns) + 2))}
             from ({rejects}) as r(file, line, csv_line, error_message)"""
     return query
 
@@ -365,7 +374,9 @@ def _final_select(spec: TableSpec, file_name_column: str) -> str:
     """The staged columns, the canonical ones mapped from the `src` CTE's "s:<field>" columns."""
 
     def column_sql(name: str) -> str:
-        return file_name_column if name == FILE_NAME_COLUMN else f'"s:{name}"'
+        if name in PSEUDO_COLUMNS:  # "_row_number": the staged column of that name
+            return file_name_column if name == FILE_NAME_COLUMN else None
+        return f'"s:{name}"'
 
     selects, _ = mapped_columns(spec, column_sql, [], "field")
     return f"""select _source_file, _row_number, _line_number, _raw_record, _structural, {', '.join(selects)},
@@ -380,12 +391,21 @@ def _check_fields(spec: TableSpec, seen: set[str], top_level: set[str], staged: 
         return
     missing = []
     for column in (c for c in spec.columns if c.required):
-        fields = [n for n in column.inputs if n != FILE_NAME_COLUMN and not n.startswith(PARAM_PREFIX)]
+        fields = [n for n in column.inputs if n not in PSEUDO_COLUMNS and not n.startswith(PARAM_PREFIX)]
         absent = [n for n in fields if n.split(".")[0] not in seen]
+        if column.fallback:
+            continue  # staging uses the fallback column where this one is NULL
         if absent and (column.expr is None or len(absent) == len(column.inputs)):
             missing.append((column, absent))
     if missing:
         raise FileRejected(missing_message(spec, missing, sorted(seen), "field"))
+    # JSON exports leave NULL fields out, so a field absent from the first records proves nothing:
+    # a hint in the report, where the CSV and Parquet loads reject (their header is the schema)
+    for name in (n for n in spec.inputs if n not in PSEUDO_COLUMNS and not n.startswith(PARAM_PREFIX)):
+        if name.split(".")[0] not in seen:
+            close = difflib.get_close_matches(name.split(".")[0], sorted(seen), n=1, cutoff=0.6)
+            staged.notes.append(f"field {name!r} is in none of the first {DRIFT_SAMPLE} records"
+                                + (f" (closest field: {close[0]!r})" if close else "") + ": NULL where absent")
     unknown = sorted(seen - top_level)
     if unknown:
         staged.extra_columns = unknown

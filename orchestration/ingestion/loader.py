@@ -4,11 +4,17 @@ Files are first staged (csv_staging, json_staging) into a query over their rows,
 per data row, with its file, row and line number and, when the row's structure cannot be read, the
 reason; the canonical columns are already mapped. One vectorised pass over that query checks every
 typed column: a row whose structure is bad, whose value does not parse, or whose required value is
-missing goes to quarantine with the columns at fault (and its raw record); the others go to the
-raw table.
+missing, or whose enumerated value is not a canonical code, goes to quarantine with the columns at
+fault (and its raw record); a row the mapping's `where:` excludes is skipped (counted only); the
+others go to the raw table.
+
+A table may have several mappings (a list in the configuration); each loads its files on its own,
+and the mapping's name is part of the load identity (raw `_mapping`, load_log and quarantine
+`mapping`), so two mappings of one file never replace or "duplicate" each other's rows.
 
 A load is one transaction (a file's earlier rows, if its content changed, are replaced), so rows
-read = rows loaded + rows quarantined holds for every file; an unchanged file is a no-op, a file
+read = rows loaded + rows quarantined + rows skipped holds for every file; an unchanged file is a
+no-op, a file
 whose content was already loaded under another name is not loaded twice, and a file that is
 rejected or empty leaves whatever was loaded before untouched. JSON lines shards are loaded many
 files per transaction, CSV and Parquet files one per transaction.
@@ -27,9 +33,9 @@ from pathlib import Path
 import duckdb
 
 from .config import RAW_TYPES, ColumnSpec, TableSpec
-from .csv_staging import stage_csv
-from .json_staging import stage_ndjson, stage_parquet
-from .staging import EXTRA_COLUMN, RAW_RECORD_LIMIT, StagedBatch, file_facts
+from .csv_staging import csv_header, same_name, stage_csv
+from .json_staging import parquet_fields, stage_ndjson, stage_parquet
+from .staging import EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, StagedBatch, file_facts, sql_text, unknown_names
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "ingest"
@@ -40,7 +46,14 @@ METADATA_COLUMNS = (
     ("_loaded_at", "TIMESTAMP"),
     ("_source_timezone", "VARCHAR"),
     ("_load_id", "VARCHAR"),
+    ("_mapping", "VARCHAR"),  # the mapping's name when the table has several, else NULL
 )
+# Columns added to ingest.load_log / ingest.quarantine after their first release: added in place
+# (`add column if not exists`) so a warehouse built before keeps working.
+LOAD_LOG_ADDED = (("rows_skipped", "BIGINT"), ("rows_duplicate_id", "BIGINT"), ("mapping", "VARCHAR"))
+QUARANTINE_ADDED = (("mapping", "VARCHAR"),)
+# Header readers for the column-name check; JSON lines have none (a NULL field is left out of a record).
+HEADERS = {"csv": lambda conn, spec, path: csv_header(spec, path), "parquet": parquet_fields}
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 BOOLEAN_WORDS = TRUE_WORDS + ("false", "f", "0", "no", "n")
 LOADED = ("loaded", "replaced")
@@ -62,6 +75,9 @@ class FileReport:
     rows_quarantined: int = 0
     message: str = ""
     extra_columns: list[str] = field(default_factory=list)
+    rows_skipped: int = 0  # excluded by the mapping's `where:`
+    rows_duplicate_id: int = 0  # loaded rows whose declared id an earlier row of the file has
+    mapping: str | None = None  # the mapping's name when the table has several
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -86,6 +102,10 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
             raw_record varchar, quarantined_at timestamp
         )"""
     )
+    for name, kind in LOAD_LOG_ADDED:
+        conn.execute(f"alter table {META_SCHEMA}.load_log add column if not exists {name} {kind}")
+    for name, kind in QUARANTINE_ADDED:
+        conn.execute(f"alter table {META_SCHEMA}.quarantine add column if not exists {name} {kind}")
 
 
 def raw_columns(spec: TableSpec) -> list[tuple[str, str]]:
@@ -115,8 +135,7 @@ def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: 
     ensure_raw_table(conn, spec)
     if not spec.configured:
         return []
-    files = sorted(p for p in Path(landing_dir).glob(spec.files) if p.is_file())
-    return ingest_files(conn, spec, files, Path(landing_dir))
+    return ingest_files(conn, spec, spec.landing_files(Path(landing_dir)), Path(landing_dir))
 
 
 def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
@@ -125,8 +144,24 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
 
     JSON lines files are staged and loaded together, up to BATCH_BYTES at a time, in one transaction
     (a daily-sharded export is many small files: per-file statements would cost more than the data);
-    a CSV or Parquet file is staged alone.
+    a CSV or Parquet file is staged alone. A table with several mappings loads each mapping's
+    share of `paths` (the files its `files:` glob matches) in turn.
     """
+    if not paths:
+        return []
+    if spec.alternatives:
+        landing_dir = Path(landing_dir)
+        reports = []
+        for mapping in spec.mappings:
+            mine = set(mapping.landing_files(landing_dir))
+            reports += _ingest_mapping(conn, mapping, [p for p in paths if p in mine], landing_dir)
+        return reports
+    return _ingest_mapping(conn, spec, paths, Path(landing_dir))
+
+
+def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
+                    landing_dir: Path) -> list[FileReport]:
+    """ingest_files for one mapping of a table."""
     if not paths:
         return []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib releases the GIL
@@ -137,9 +172,10 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
         f"""select source_file, file_checksum from (
                 select source_file, file_checksum,
                        row_number() over (partition by source_file order by loaded_at desc) as recency
-                from {META_SCHEMA}.load_log where raw_table = ? and status in {LOADED}
+                from {META_SCHEMA}.load_log
+                where raw_table = ? and mapping is not distinct from ? and status in {LOADED}
             ) where recency = 1""",
-        [spec.raw_table],
+        [spec.raw_table, spec.mapping_name],
     ).fetchall())
     reports: list[FileReport] = []
     pending: list[tuple[Path, FileReport]] = []
@@ -148,7 +184,8 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
     for path, checksum in zip(paths, checksums):
         relative = path.relative_to(landing_dir).as_posix()
         if latest.get(relative) == checksum:
-            reports.append(FileReport(spec.raw_table, relative, checksum, "unchanged", message="already loaded"))
+            reports.append(FileReport(spec.raw_table, relative, checksum, "unchanged", message="already loaded",
+                                      mapping=spec.mapping_name))
             continue
         twin = next((name for name, digest in sorted(latest.items()) if digest == checksum and name != relative),
                     None) or in_this_load.get(checksum)
@@ -158,17 +195,40 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
                        else f"{relative}: empty file (0 bytes), nothing to load")
             if relative in latest:
                 message += "; the rows loaded before from this file are kept"
-            report = FileReport(spec.raw_table, relative, checksum, status, message=message)
+            report = FileReport(spec.raw_table, relative, checksum, status, message=message, mapping=spec.mapping_name)
             _log(conn, uuid.uuid4().hex, report, loaded_at)
             reports.append(report)
             continue
         in_this_load[checksum] = relative
-        report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded")
+        report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded",
+                            mapping=spec.mapping_name)
         pending.append((path, report))
         reports.append(report)
+    unknown = _unknown_names(conn, spec, paths, landing_dir) if pending else None
+    if unknown is not None:
+        load_id = uuid.uuid4().hex
+        for _, report in pending:
+            kept = "; the rows loaded before from this file are kept" if report.source_file in latest else ""
+            report.status, report.message = "rejected", f"{report.source_file}: {unknown}{kept}"
+            _log(conn, load_id, report, loaded_at)
+        return reports
     for batch in _batches(pending, spec.format):
         _load_batch(conn, spec, batch, latest, line_counts)
     return reports
+
+
+def _unknown_names(conn, spec: TableSpec, paths: list[Path], landing_dir: Path) -> str | None:
+    """Why the mapping cannot load the table's files, when it reads a column none of them has (all
+    the table's files count, loaded before or not: one export may serve a name the other lacks)."""
+    reader = HEADERS.get(spec.format)
+    if reader is None:
+        return None
+    headers = {}
+    for path in paths:
+        names = reader(conn, spec, path)
+        if names is not None:  # an unreadable file is rejected by its staging, with the reason
+            headers[path.relative_to(landing_dir).as_posix()] = names
+    return unknown_names(spec, headers, same_name)
 
 
 def _batches(pending: list[tuple[Path, FileReport]], file_format: str) -> list[list[tuple[Path, FileReport]]]:
@@ -211,18 +271,21 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             conn.execute("begin transaction")
             try:
                 files = list(reports)
-                conn.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where list_contains(?, _source_file)",
-                             [files])
+                conn.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where list_contains(?, _source_file) "
+                             f"and _mapping is not distinct from ?", [files, spec.mapping_name])
                 conn.execute(
-                    f"delete from {META_SCHEMA}.quarantine where raw_table = ? and list_contains(?, source_file)",
-                    [spec.raw_table, files],
+                    f"delete from {META_SCHEMA}.quarantine where raw_table = ? and list_contains(?, source_file) "
+                    f"and mapping is not distinct from ?",
+                    [spec.raw_table, files, spec.mapping_name],
                 )
                 counts = _load_typed(conn, spec, staged, {r: reports[r].file_checksum for r in files},
                                      load_id, loaded_at)
                 for relative, report in reports.items():
-                    report.rows_read, report.rows_loaded, report.rows_quarantined = counts.get(relative, (0, 0, 0))
-                    if report.rows_read != report.rows_loaded + report.rows_quarantined:
-                        raise RuntimeError(f"{relative}: rows read != loaded + quarantined ({report})")
+                    (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped,
+                     report.rows_duplicate_id) = counts.get(relative, (0, 0, 0, 0, 0))
+                    if report.rows_read != report.rows_loaded + report.rows_quarantined + report.rows_skipped:
+                        raise RuntimeError(f"{relative}: rows read != loaded + quarantined + skipped ({report})")
+                    report.message = _with_counts(spec, report)
                     _log(conn, load_id, report, loaded_at)
                 conn.execute("commit")
             except BaseException:
@@ -234,11 +297,29 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             conn.execute("drop table if exists _checked")
 
 
+def _with_counts(spec: TableSpec, report: FileReport) -> str:
+    """The report's message, with what the counts alone would not explain."""
+    parts = [report.message] if report.message else []
+    if report.rows_skipped:
+        parts.append(f"{report.rows_skipped} row(s) skipped by the `where:` of {spec.key}")
+    if report.rows_duplicate_id:
+        key = next(c.name for c in spec.columns if c.key)
+        parts.append(f"{report.rows_duplicate_id} loaded row(s) repeat the {key} of an earlier row of the file "
+                     f"(all kept; staging keeps one row per {key})")
+    if not parts:
+        return ""
+    head = f"{report.source_file}: "
+    return head + "; ".join(p.removeprefix(head) for p in parts)
+
+
 def _log(conn, load_id: str, report: FileReport, loaded_at: datetime) -> None:
     conn.execute(
-        f"insert into {META_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"""insert into {META_SCHEMA}.load_log (load_id, raw_table, source_file, file_checksum, status, rows_read,
+                rows_loaded, rows_quarantined, message, loaded_at, rows_skipped, rows_duplicate_id, mapping)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [load_id, report.raw_table, report.source_file, report.file_checksum, report.status,
-         report.rows_read, report.rows_loaded, report.rows_quarantined, report.message, loaded_at],
+         report.rows_read, report.rows_loaded, report.rows_quarantined, report.message, loaded_at,
+         report.rows_skipped, report.rows_duplicate_id, report.mapping],
     )
 
 
@@ -276,8 +357,18 @@ def _failure(column: ColumnSpec, spec: TableSpec) -> str:
     """SQL that is a reason text when the column's value is unusable, else NULL."""
     ref = f'"{column.name}"'
     checks = []
-    if column.required:
+    if column.required and column.fallback:
+        # staging uses the fallback's value: only a row without either has no usable value
+        checks.append(f"when {ref} is null and \"{column.fallback}\" is null then '{column.name}: required "
+                      f"value is missing, and so is its fallback {column.fallback}'")
+    elif column.required:
         checks.append(f"when {ref} is null then '{column.name}: required value is missing'")
+    if column.allowed is not None:
+        codes = ", ".join(column.allowed)
+        hint = (f" is not a code of {column.name} (allowed: {codes}); map it under "
+                f"{spec.column_key(column.name)}.values in {spec.origin}")
+        checks.append(f"when {ref} is not null and {ref} not in ({', '.join(map(sql_text, column.allowed))}) "
+                      f"then '{column.name}: ''' || left({ref}, 80) || '''' || {sql_text(hint)}")
     if column.type == "boolean":
         words = ", ".join(f"'{w}'" for w in BOOLEAN_WORDS)
         checks.append(f"when {ref} is not null and lower({ref}) not in ({words}) "
@@ -291,16 +382,23 @@ def _failure(column: ColumnSpec, spec: TableSpec) -> str:
 def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str, str], load_id: str,
                 loaded_at: datetime) -> dict[str, tuple[int, int, int]]:
     """Check the staged rows in one pass, then move them into quarantine or the raw table; return
-    (read, loaded, quarantined) per file. Only a quarantined row keeps its raw record."""
+    (read, loaded, quarantined, skipped, loaded rows repeating a declared id) per file. Only a
+    quarantined row keeps its raw record; a row the `where:` skips is neither checked nor kept."""
     failures = [_failure(c, spec) for c in spec.columns]
     first_column = " ".join(f"when ({f}) is not null then '{c.name}'" for c, f in zip(spec.columns, failures))
     conn.execute(
         f"""create or replace temp table _checked as
-            with staged as ({staged.query}),
+            with staged as (
+                -- a row whose structure is bad is quarantined: its `where:` cannot be evaluated
+                select * replace (_structural is null and coalesce("{SKIP_COLUMN}", false) as "{SKIP_COLUMN}")
+                from ({staged.query})
+            ),
             reasoned as (
                 select *,
-                       coalesce(_structural, nullif(concat_ws('; ', {', '.join(failures)}), '')) as _reason,
-                       case when _structural is null then case {first_column} end end as _column
+                       case when not "{SKIP_COLUMN}" then
+                           coalesce(_structural, nullif(concat_ws('; ', {', '.join(failures)}), '')) end as _reason,
+                       case when _structural is null and not "{SKIP_COLUMN}" then case {first_column} end end
+                           as _column
                 from staged
             )
             select * replace (case when _reason is not null then left(_raw_record, {RAW_RECORD_LIMIT}) end
@@ -313,26 +411,35 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
     digests = _sql_list(checksums.values())
     checksum = f"map_from_entries(list_zip({files}, {digests}))[_source_file]"
     conn.execute(
-        f"""insert into {META_SCHEMA}.quarantine
+        f"""insert into {META_SCHEMA}.quarantine (load_id, raw_table, source_file, file_checksum, row_number,
+                line_number, column_name, reason, raw_record, quarantined_at, mapping)
             select ?, ?, _source_file, {checksum}, cast(_row_number as bigint), cast(_line_number as bigint),
-                   _column, _reason, _raw_record, ?
+                   _column, _reason, _raw_record, ?, ?
             from _checked where _reason is not null""",
-        [load_id, spec.raw_table, loaded_at],
+        [load_id, spec.raw_table, loaded_at, spec.mapping_name],
     )
     typed = [_typed(c, spec) for c in spec.columns]
     typed += [_precision(c, spec) for c in spec.columns if c.type == "timestamp"]
-    typed += [f'"{EXTRA_COLUMN}"', "_source_file", "cast(_row_number as bigint)", checksum, "?", "?", "?"]
+    typed += [f'"{EXTRA_COLUMN}"', "_source_file", "cast(_row_number as bigint)", checksum, "?", "?", "?", "?"]
     names = ", ".join(f'"{name}"' for name, _ in raw_columns(spec))
     # Rows arrive in file and row order (DuckDB preserves insertion order): no sort needed.
     conn.execute(
         f"""insert into {RAW_SCHEMA}.{spec.raw_table} ({names})
             select {', '.join(typed)}
-            from _checked where _reason is null""",
-        [loaded_at, spec.timezone, load_id],
+            from _checked where _reason is null and not "{SKIP_COLUMN}"
+            """,
+        [loaded_at, spec.timezone, load_id, spec.mapping_name],
     )
+    key = next((f'"{c.name}"' for c in spec.columns if c.key), None)
+    loaded = f'_reason is null and not "{SKIP_COLUMN}"'
+    # ids are compared as the export wrote them (trimmed text); each row after the first of an id counts
+    repeats = (f"count({key}) filter (where {loaded}) - count(distinct {key}) filter (where {loaded})"
+               if key else "0")
     return {
-        relative: (read, read - quarantined, quarantined)
-        for relative, read, quarantined in conn.execute(
-            "select _source_file, count(*), count(*) filter (where _reason is not null) from _checked group by 1"
+        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates)
+        for relative, read, quarantined, skipped, duplicates in conn.execute(
+            f"""select _source_file, count(*), count(*) filter (where _reason is not null),
+                       count(*) filter (where "{SKIP_COLUMN}"), {repeats}
+                from _checked group by 1"""
         ).fetchall()
     }

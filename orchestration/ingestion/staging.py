@@ -2,8 +2,9 @@
 
 Staging turns landing files into a query (`StagedBatch.query`): one row per data row of each file,
 with its file, row and line number, the raw record, a structural reason when the row cannot be
-read, and every canonical column as trimmed text (NULL when empty), computed by the mapping. The
-loader checks and loads that query's rows in one pass.
+read, every canonical column as trimmed text (NULL when empty), computed by the mapping (value maps
+applied), and `_skip`, true when the mapping's `where:` does not hold for the row. The loader checks
+and loads that query's rows in one pass.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ RAW_RECORD_LIMIT = 2000
 MAX_LINE_BYTES = 64 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 FILE_NAME_COLUMN = "_file"  # an expression's handle on the export's file name
+ROW_NUMBER_COLUMN = "_row_number"  # ... and on the row's number in its file (a staged column already)
+PSEUDO_COLUMNS = (FILE_NAME_COLUMN, ROW_NUMBER_COLUMN)
+SKIP_COLUMN = "_skip"
 
 
 class FileRejected(Exception):
@@ -90,32 +94,71 @@ def is_gzip(path: Path) -> bool:
 
 def mapped_columns(spec: TableSpec, column_sql: Callable[[str], str | None],
                    candidates: list[str], what: str) -> tuple[list[str], list[str]]:
-    """SQL for each canonical column over the staged source columns, and notes for the report.
+    """SQL for each canonical column over the staged source columns, then `_skip`; and notes for the
+    report.
 
-    `column_sql(name)` is the SQL of an export column, or None when the file does not have it. A
-    missing input of a required column rejects the file, naming the column and the mapping to edit.
+    `column_sql(name)` is the SQL of an export column, or None when the file does not have it; the
+    staged `_row_number` serves "_row_number" in every format (the stager resolves "_file"). A
+    missing input of a required column rejects the file, naming the column and the mapping to edit,
+    unless the column has a fallback (staging then uses the fallback's value).
     """
+
+    def source_sql(name: str) -> str | None:
+        found = column_sql(name)
+        return ROW_NUMBER_COLUMN if found is None and name == ROW_NUMBER_COLUMN else found
+
     selects, notes, missing = [], [], []
     for column in spec.columns:
-        absent = [name for name in column.inputs if column_sql(name) is None]
+        absent = [name for name in column.inputs if source_sql(name) is None]
         if column.expr is not None and len(absent) < len(column.inputs):
             absent = []  # an expression reads the columns the file lacks as NULL
-        if column.source is None and column.expr is None:
+        if not column.mapped:
+            if column.required and column.fallback:
+                notes.append(f"{column.name} is not mapped: NULL in raw, and staging uses {column.fallback} "
+                             f"(fallback rule of canonical.yml)")
             selects.append(f'cast(null as varchar) as "{column.name}"')
         elif absent:
-            if column.required:
+            if column.required and not column.fallback:
                 missing.append((column, absent))
             else:
-                notes.append(f"optional {what} {', '.join(map(repr, absent))} (-> {column.name}) not in the file: NULL")
+                instead = f"; staging uses {column.fallback} (fallback rule)" if column.fallback else ""
+                notes.append(f"{'optional ' if not column.required else ''}{what} {', '.join(map(repr, absent))} "
+                             f"(-> {column.name}) not in the file: NULL{instead}")
             selects.append(f'cast(null as varchar) as "{column.name}"')
-        elif column.expr is not None:
-            sql = expressions.render(column.expr, lambda name: column_sql(name) or "cast(null as varchar)")
-            selects.append(f"nullif(trim(cast(({sql}) as varchar)), '') as \"{column.name}\"")
         else:
-            selects.append(f'{column_sql(column.source)} as "{column.name}"')
+            if column.expr is not None:
+                rendered = expressions.render(column.expr, lambda name: source_sql(name) or "cast(null as varchar)")
+                sql = f"nullif(trim(cast(({rendered}) as varchar)), '')"
+            else:
+                sql = source_sql(column.source)
+            selects.append(f'{value_mapped(column, sql)} as "{column.name}"')
     if missing:
         raise FileRejected(missing_message(spec, missing, candidates, what))
+    if spec.where is not None:
+        condition = expressions.render(spec.where, lambda name: source_sql(name) or "cast(null as varchar)")
+        # a row is loaded only where the condition is true: false and NULL (unknown) both skip it
+        selects.append(f'not coalesce(try_cast(({condition}) as boolean), false) as "{SKIP_COLUMN}"')
+    else:
+        selects.append(f'false as "{SKIP_COLUMN}"')
     return selects, notes
+
+
+def value_mapped(column: ColumnSpec, sql: str) -> str:
+    """The column's value through its value map: an export value (trimmed, any case) that is a key
+    gets its code; one that is a canonical code already, in any case, gets the code as written;
+    any other non-empty value gets the `default` when there is one, else stays as exported (and is
+    quarantined by the loader when the column has canonical codes)."""
+    if column.values is None and column.allowed is None:
+        return sql
+    entries = dict(column.values or ())
+    for code in column.allowed or ():
+        entries.setdefault(code.lower(), code)
+    if not entries and not column.has_default:
+        return sql
+    whens = " ".join(f"when {sql_text(key)} then {sql_text(code) if code is not None else 'null'}"
+                     for key, code in entries.items())
+    otherwise = (sql_text(column.default) if column.default is not None else "null") if column.has_default else sql
+    return f"case when ({sql}) is null then null else case lower({sql}) {whens} else {otherwise} end end"
 
 
 def missing_message(spec: TableSpec, missing: list[tuple[ColumnSpec, list[str]]], candidates: list[str],
@@ -130,3 +173,34 @@ def missing_message(spec: TableSpec, missing: list[tuple[ColumnSpec, list[str]]]
         f"required {what}(s) {', '.join(parts)} not in the file; the export was renamed or changed: edit "
         f"the mapping {spec.mapping}"
     )
+
+
+def unknown_names(spec: TableSpec, headers: dict[str, list[str]], same: Callable[[str], str]) -> str | None:
+    """Why the mapping cannot load these files, when it reads a column that none of them has.
+
+    `headers` maps each file of the table to its header names; `same` is how a name matches a
+    header. A name in at least one file is fine (an expression may serve two kinds of export); a
+    name in none would read NULL everywhere, which is a typo or a renamed export, not data.
+    """
+    if not headers:
+        return None
+    known = {same(name) for names in headers.values() for name in names}
+    everything = sorted({name for names in headers.values() for name in names})
+    # a required column copied from one export column has its own, per-file check (mapped_columns)
+    uses = [(spec.column_key(c.name), name) for c in spec.columns for name in c.inputs
+            if not (c.required and not c.fallback and c.expr is None)]
+    if spec.where is not None:
+        uses += [(f"{spec.key}.where", name) for name in expressions.columns_of(spec.where)]
+    problems = []
+    for key, name in uses:
+        if name in PSEUDO_COLUMNS or name.startswith("param:") or same(name.split(".")[0]) in known \
+                or same(name) in known:
+            continue
+        close = difflib.get_close_matches(name, everything, n=1, cutoff=0.5)
+        hint = f" (closest header: {close[0]!r})" if close else ""
+        problems.append(f"{key} reads {name!r}{hint}")
+    if not problems:
+        return None
+    files = ", ".join(sorted(headers)[:5]) + (", ..." if len(headers) > 5 else "")
+    return (f"{'; '.join(dict.fromkeys(problems))}: in none of this table's {len(headers)} file(s) ({files}); "
+            f"fix the name in {spec.origin}")

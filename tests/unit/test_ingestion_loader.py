@@ -85,7 +85,7 @@ def test_a_file_replaced_under_the_same_name_replaces_its_rows(tmp_path, conn):
 
 
 def test_missing_required_column_rejects_the_file_and_names_the_mapping(tmp_path, conn):
-    write(tmp_path / "crm/owners.csv", '"First Name","Team"\nAnn,East\n')
+    write(tmp_path / "crm/owners.csv", '"First Name","Last Name","Email","Team","Role","Qualified"\nAnn,,,East,,\n')
     [report] = ingest_table(conn, SPECS["crm_owners"], tmp_path)
     assert report.status == "rejected"
     assert "'Owner ID' (-> owner_id)" in report.message
@@ -221,5 +221,5 @@ def test_clean_json_lines_files_read_typed_give_what_the_line_reader_gives(tmp_p
     assert reports[1] == ("web/events_20260102.ndjson", 6, 5, 1)
     assert held == [("web/events_20260102.ndjson", 6, 6, "event_timestamp_micros",
                      "event_timestamp_micros: 'soon' is not a valid bigint", shards["web/events_20260102.ndjson"][5])]
-    assert [(r[-4], r[-3]) for r in raw][:8] == [("web/events_20260101.ndjson", n) for n in range(1, 8)] + [
+    assert [(r[-5], r[-4]) for r in raw][:8] == [("web/events_20260101.ndjson", n) for n in range(1, 8)] + [
         ("web/events_20260102.ndjson", 1)]

@@ -29,12 +29,15 @@ BASELINE = {
     "web_events": ("web/events_00000000.ndjson", json.dumps(
         {"event_timestamp": 1, "event_name": "base", "user_pseudo_id": "b1"}) + "\n"),
     "crm_time_logs": ("crm/time_logs_0_baseline.csv", "Owner ID,Date,Activity,Hours\nb1,2026-01-01,admin,1\n"),
+    # every column the mapping reads is in some file of the table (a name in none is a mapping error)
     "survey_responses": ("survey/responses_0_baseline.csv",
                          "#,contact_id,survey,How likely are you to recommend us to a friend or colleague?,"
-                         "Submit Date (UTC)\nb1,,nps,9,2026-01-01 10:00:00\n"),
+                         "How satisfied are you with your experience so far?,Anything else you would like to tell us?,"
+                         "Submit Date (UTC)\nb1,,nps,9,,,2026-01-01 10:00:00\n"),
     "crm_engagements": ("crm/engagements_0_baseline.csv",
-                        "Engagement ID,Associated Contact ID,Engagement type,Activity date,Duration (ms)\n"
-                        "b1,c1,CALL,2026-01-01 10:00:00,1000\n"),
+                        "Engagement ID,Associated Contact ID,Owner ID,Engagement type,Direction,Outcome,Template used,"
+                        "Subject,Activity date,Duration (ms)\n"
+                        "b1,c1,,CALL,,,,,2026-01-01 10:00:00,1000\n"),
 }
 
 
@@ -454,8 +457,10 @@ def test_ndjson_missing_required_value_in_one_record(landing):
 def test_corrupt_parquet_file_is_rejected_with_its_name(landing):
     spec = dataclasses.replace(EVENTS, files="web/events_*.parquet", format="parquet")
     good = landing.write("web/events_20260112.parquet", b"")
+    # a Parquet schema has every column, NULL or not: the mapped ones are all there
     landing.conn.execute(f"copy (select 1767600000000000 as event_timestamp, 'page_view' as event_name, "
-                         f"'u1' as user_pseudo_id) to '{good}' (format parquet)")
+                         f"'u1' as user_pseudo_id, null as event_date, null as user_id, null as event_params, "
+                         f"null as collected_traffic_source, null as device) to '{good}' (format parquet)")
     landing.write("web/events_20260113.parquet", b"PAR1 this is not parquet")
     reports = {r.source_file: r for r in ingest_table(landing.conn, spec, landing.root)}
     assert reports["web/events_20260112.parquet"].rows_loaded == 1
