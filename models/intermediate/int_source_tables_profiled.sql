@@ -65,7 +65,7 @@ latest_loads as (
         rows_loaded,
         loaded_at,
         row_number() over (
-            partition by raw_table, source_file
+            partition by raw_table, source_file, mapping_name
             order by loaded_at desc, load_id desc
         ) as load_recency
     from load_log
