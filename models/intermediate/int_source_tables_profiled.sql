@@ -44,7 +44,7 @@ staged as (
         cast(null as {{ dbt.type_timestamp() }}) as last_at,
         {%- endif %}
         {% if precision_column -%}
-        sum(case when {{ precision_column }} = 'day' then 1 else 0 end) as day_precision_rows
+        coalesce(sum(case when {{ precision_column }} = 'day' then 1 else 0 end), 0) as day_precision_rows
         {%- elif timestamp_column == 'logged_on' -%}
         count(*) as day_precision_rows
         {%- else -%}
