@@ -167,6 +167,14 @@ def configured_value_sets(spec) -> dict[str, tuple[list[str], str]]:
     return sets
 
 
+def unmapped_columns(spec) -> set[str]:
+    """The canonical columns of a raw table that none of its mappings fills."""
+    return {
+        column.name for column in spec.columns
+        if not any(next(c for c in m.columns if c.name == column.name).mapped for m in spec.mappings)
+    }
+
+
 _configured_specs: dict = {}
 
 
@@ -181,11 +189,16 @@ def _raw_table_specs() -> dict:
 
 def with_configured_value_sets(suite, spec):
     """A copy of a raw suite (not saved: the suite file stays as written) whose value-set
-    expectations are the configuration's, in place of any the file has."""
+    expectations are the configuration's, in place of any the file has, and without the column
+    checks of columns the configuration leaves unmapped."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
-    kept = [e for e in suite.expectations if e.expectation_type != IN_SET]
+    # a column no mapping fills is NULL by the user's choice (an NPS export names no contact):
+    # its column checks would only ever warn about the configuration, not about the data
+    unmapped = unmapped_columns(spec)
+    kept = [e for e in suite.expectations
+            if e.expectation_type != IN_SET and e.kwargs.get("column") not in unmapped]
     generated = [
         gxe.ExpectColumnValuesToBeInSet(column=column, value_set=codes, severity=severity,
                                         meta={"source": "configuration"})
