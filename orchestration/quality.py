@@ -198,7 +198,7 @@ def with_configured_value_sets(suite, spec):
     # its column checks would only ever warn about the configuration, not about the data
     unmapped = unmapped_columns(spec)
     kept = [e for e in suite.expectations
-            if e.expectation_type != IN_SET and e.kwargs.get("column") not in unmapped]
+            if e.expectation_type != IN_SET and getattr(e, "column", None) not in unmapped]
     generated = [
         gxe.ExpectColumnValuesToBeInSet(column=column, value_set=codes, severity=severity,
                                         meta={"source": "configuration"})
