@@ -10,6 +10,7 @@ publish's rename is never held up and this process never keeps the old file open
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -99,6 +100,7 @@ def _table(table: Table) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+@functools.cache  # bundling takes seconds; a long-lived process (the Dagster daemon) does it once
 def _vega_bundle() -> str:
     import vl_convert
 

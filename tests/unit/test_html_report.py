@@ -107,3 +107,27 @@ def test_the_report_never_holds_the_published_file_open(tmp_path):
     write_report(published, tmp_path / "report")
     with duckdb.connect(str(published)) as writer:  # a writer would be locked out by an open reader
         writer.execute("select 1")
+
+
+def test_mot_report_html_writes_the_report_and_prints_its_path(tmp_path):
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    make_published_file(tmp_path / "published" / "marts.duckdb")
+    env = {"MOT_PUBLISH_DIR": str(tmp_path / "published"), "MOT_REPORTS_DIR": str(tmp_path / "reports")}
+    result = CliRunner(env=env).invoke(main, ["report", "--html", "--no-open"])
+    assert result.exit_code == 0, result.output
+    page = tmp_path / "reports" / "report" / "index.html"
+    assert result.output.strip() == f"report: {page}"
+    assert "run-fixture-1" in page.read_text(encoding="utf-8")
+
+
+def test_mot_report_html_without_a_published_file_says_what_to_do(tmp_path):
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    env = {"MOT_PUBLISH_DIR": str(tmp_path / "none"), "MOT_REPORTS_DIR": str(tmp_path / "reports")}
+    result = CliRunner(env=env).invoke(main, ["report", "--html", "--no-open"])
+    assert result.exit_code != 0 and "run `mot run` first" in result.output
