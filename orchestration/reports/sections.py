@@ -79,7 +79,8 @@ def speed_to_lead(marts: PublishedMarts) -> Section:
         return section
     for row in summary:
         section.blocks.append(Note(_lift_sentence(row)))
-    section.blocks.append(_lift_chart(summary))
+    if any(row["rate_ratio"] is not None for row in summary):
+        section.blocks.append(_lift_chart(summary))
     return section
 
 
@@ -187,11 +188,16 @@ def time_to_moment(marts: PublishedMarts) -> Section:
                 from main.mart_time_to_moment_curve
                 where time_unit = 'day' and from_moment = ? and to_moment = ? and t <= ? order by t""",
             needs_steps=(from_moment, to_moment), params=[from_moment, to_moment, CURVE_DAYS], one_row_per=("t",))
-        (left_out if isinstance(rows, Absent) else kept).append(rows)
+        if isinstance(rows, Absent):
+            left_out.append((f"{from_moment} → {to_moment}", rows))
+        else:
+            kept.append(rows)
     if not kept:
-        section.blocks.append(left_out[0])
+        section.blocks.append(left_out[0][1])
         return section
-    section.blocks.extend(Note(a.reason) for a in left_out if "cannot support" in a.reason)
+    section.blocks.extend(
+        Note(f"No {pair} curve: " + (absent.reason if "cannot support" in absent.reason else "the table has no rows for it."))
+        for pair, absent in left_out)
     values = [row for rows in kept for row in rows]
     pairs = [f"{a} → {b}" for a, b in CURVE_PAIRS]
     chart = alt.Chart(alt.Data(values=values)).mark_line(interpolate="step-after", strokeWidth=2).encode(

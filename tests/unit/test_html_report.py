@@ -10,7 +10,7 @@ import pytest
 
 from orchestration.reports.html_report import neutralise, write_report
 from orchestration.reports.report_data import Absent, PublishedMarts
-from orchestration.reports.sections import build_sections
+from orchestration.reports.sections import Note, build_sections
 from report_fixtures import CHARTS_IN_FULL_FILE, FORMULA_REASON, HOSTILE_TEAM, make_published_file
 
 
@@ -84,6 +84,8 @@ def test_empty_tables_and_unsupported_steps_draw_no_zeros(tmp_path):
         assert any("cannot support fmot" in r for r in absences(found[title])), title
     [curve] = charts(found["Time to the next moment"])
     assert {v["pair"] for v in curve["data"]["values"]} == {"zmot → first_response", "zmot → purchase"}
+    notes = [b.text for b in found["Time to the next moment"].blocks if isinstance(b, Note)]
+    assert notes == ["No zmot → fmot curve: The data cannot support fmot: no activities in this export"]
     assert any("mart_survey_scores_monthly has no rows" in r for r in absences(found["Experience and advocacy"]))
 
 
