@@ -95,6 +95,7 @@ def run(landing: Path | None) -> None:
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - started:.1f}s "
                f"(run {result.run_id})\n")
     click.echo(summary.render(settings))
+    _echo_report_path(settings)
     from . import gate_report
 
     report = gate_report.build(result.all_events, result.run_id)
@@ -109,15 +110,43 @@ def run(landing: Path | None) -> None:
 
 @main.command("report")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def show_report(as_json: bool) -> None:
-    """Print the gate report of the last run: each failed check, its table, sample offending rows."""
+@click.option("--html", "as_html", is_flag=True,
+              help="Write the nightly HTML report from the published file, print its path and open it.")
+@click.option("--no-open", is_flag=True, help="With --html: do not open a browser.")
+def show_report(as_json: bool, as_html: bool, no_open: bool) -> None:
+    """Print the gate report of the last run (each failed check, its table, sample offending rows), or with
+    --html write the nightly HTML report from the published file and open it."""
     from . import gate_report
 
     settings = Settings.from_env()
+    if as_html:
+        _write_html_report(settings, open_browser=not no_open)
+        return
     report = gate_report.read_last(settings.reports_dir)
     if report is None:
         raise click.ClickException(f"no gate report yet in {settings.reports_dir / gate_report.GATE_DIR}: run `mot run` first")
     click.echo(json.dumps(report, indent=2) if as_json else gate_report.render(report))
+
+
+def _write_html_report(settings: Settings, open_browser: bool) -> None:
+    import webbrowser
+
+    from .reports.html_report import report_dir, write_report
+
+    if not settings.published_path.exists():
+        raise click.ClickException(f"nothing published yet at {settings.published_path}: run `mot run` first")
+    page = write_report(settings.published_path, report_dir(settings.reports_dir))
+    click.echo(f"report: {page}")
+    if open_browser:
+        webbrowser.open(page.resolve().as_uri())
+
+
+def _echo_report_path(settings: Settings) -> None:
+    from .reports.html_report import REPORT_FILE, report_dir
+
+    page = report_dir(settings.reports_dir) / REPORT_FILE
+    if page.exists():
+        click.echo(f"\nreport: {page} (written after publish; `mot report --html` opens it)")
 
 
 @main.command("summary")

@@ -7,7 +7,8 @@ and a failed publish leaves the old file untouched.
 
 Every published table carries a comment naming the run that published it and its row count
 (`publish_manifest()` reads them back), so a reader can tell which version it reads and prove it
-never reads two versions at once, while the file still holds nothing but facts, dims and marts.
+never reads two versions at once, while the file still holds nothing but facts, dims and marts
+(and `publish_info`, the run and data dates; publish_docs writes it and the dbt descriptions).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from . import publish_docs
+
 PUBLISHED_SCHEMA = "marts"
 
 
@@ -28,11 +31,20 @@ class PublishError(RuntimeError):
 
 
 def publish_marts(
-    warehouse_path: Path, published_path: Path, schema: str = PUBLISHED_SCHEMA, run_id: str | None = None
+    warehouse_path: Path,
+    published_path: Path,
+    schema: str = PUBLISHED_SCHEMA,
+    run_id: str | None = None,
+    manifest_path: Path | None = None,
 ) -> dict[str, int]:
-    """Publish every table of `schema`; return the row count of each published table."""
+    """Publish every table of `schema`; return the row count of each published table.
+
+    `manifest_path` is the dbt manifest whose descriptions become the tables' comments
+    (default: the project's target/manifest.json).
+    """
     published_path = Path(published_path)
     run_id = run_id or uuid.uuid4().hex
+    manifest_path = manifest_path or _default_manifest_path()
     try:
         published_path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_scratch(published_path)
@@ -40,7 +52,7 @@ def publish_marts(
         raise PublishError(_explain(exc, published_path)) from exc
     scratch = published_path.with_name(f".{published_path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        counts = _build(Path(warehouse_path), scratch, schema, run_id)
+        counts = _build(Path(warehouse_path), scratch, schema, run_id, manifest_path)
         _fsync(scratch)
         os.replace(scratch, published_path)
         _fsync(published_path.parent)
@@ -56,14 +68,18 @@ def publish_marts(
 
 
 def publish_manifest(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
-    """{table: {"run_id", "rows", "published_at"}} of the published file open on `conn`."""
-    return {
-        table: json.loads(comment)
+    """{table: {"run_id", "rows", "published_at"}} of the published file open on `conn`.
+
+    The record is the comment's suffix after the table's dbt description (see publish_docs);
+    publish_info records the run itself and carries no record.
+    """
+    records = {
+        table: publish_docs.run_record(comment)
         for table, comment in conn.execute(
             "select table_name, comment from duckdb_tables() where schema_name = 'main' order by 1"
         ).fetchall()
-        if comment
     }
+    return {table: record for table, record in records.items() if record is not None}
 
 
 def table_checksums(database: Path) -> dict[str, tuple[int, str]]:
@@ -72,7 +88,12 @@ def table_checksums(database: Path) -> dict[str, tuple[int, str]]:
     Two publishes of the same data give the same checksums whatever order the rows were written in.
     """
     with duckdb.connect(str(database), read_only=True) as conn:
-        tables = [r[0] for r in conn.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        # publish_info names the run and its time: it differs between two publishes of the same data.
+        tables = [
+            r[0]
+            for r in conn.execute("select table_name from duckdb_tables() order by 1").fetchall()
+            if r[0] != publish_docs.PUBLISH_INFO_TABLE
+        ]
         return {
             table: conn.execute(
                 f"""select count(*), coalesce(md5(string_agg(row_text, chr(10) order by row_text)), '')
@@ -82,7 +103,7 @@ def table_checksums(database: Path) -> dict[str, tuple[int, str]]:
         }
 
 
-def _build(warehouse_path: Path, target: Path, schema: str, run_id: str) -> dict[str, int]:
+def _build(warehouse_path: Path, target: Path, schema: str, run_id: str, manifest_path: Path) -> dict[str, int]:
     conn = duckdb.connect(str(target))
     try:
         conn.execute(f"attach '{_sql(warehouse_path)}' as warehouse (read_only)")
@@ -105,10 +126,17 @@ def _build(warehouse_path: Path, target: Path, schema: str, run_id: str) -> dict
         for table, rows in counts.items():
             note = json.dumps({"run_id": run_id, "rows": rows, "published_at": published_at})
             conn.execute(f"comment on table main.\"{table}\" is '{_sql(note)}'")
+        publish_docs.document_published_file(conn, manifest_path, run_id, published_at)
         conn.execute("checkpoint")
         return counts
     finally:
         conn.close()
+
+
+def _default_manifest_path() -> Path:
+    from .settings import PROJECT_DIR
+
+    return PROJECT_DIR / "target" / "manifest.json"
 
 
 def _remove_stale_scratch(published_path: Path) -> None:

@@ -24,9 +24,18 @@ def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource
         # Not retried: a full disk or a read-only folder needs a person, and BI keeps the old file.
         raise Failure(description=str(exc), allow_retries=False) from exc
     context.log.info(f"published {len(counts)} tables to {paths.published_path}")
+
+    # The nightly report, drawn from the file just published (a failure here fails the step: the
+    # new file is already what BI reads, but a stale report would say otherwise). Imported here:
+    # Altair takes a second to import, which loading the definitions should not pay.
+    from .reports.html_report import report_dir, write_report
+
+    report = write_report(Path(paths.published_path), report_dir(Path(paths.reports_dir)))
+
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(paths.published_path),
             "tables": MetadataValue.json(counts),
+            "report": MetadataValue.path(str(report)),
         }
     )

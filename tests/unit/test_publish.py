@@ -21,7 +21,8 @@ def test_publish_copies_only_the_marts_schema(tmp_path):
     counts = publish_marts(tmp_path / "wh.duckdb", tmp_path / "pub" / "marts.duckdb", run_id="night-1")
     assert counts == {"mart_x": 3}
     with duckdb.connect(str(tmp_path / "pub" / "marts.duckdb"), read_only=True) as bi:
-        assert bi.execute("select schema_name, table_name from duckdb_tables()").fetchall() == [("main", "mart_x")]
+        assert bi.execute("select schema_name, table_name from duckdb_tables() order by 2").fetchall() == [
+            ("main", "mart_x"), ("main", "publish_info")]
         assert {t: (e["rows"], e["run_id"]) for t, e in publish_manifest(bi).items()} == {"mart_x": (3, "night-1")}
     assert sorted(p.name for p in (tmp_path / "pub").iterdir()) == ["marts.duckdb"]
 

@@ -1,0 +1,1 @@
+"""Reports drawn from the published file (plain Python; nothing here knows Dagster)."""
