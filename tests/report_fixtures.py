@@ -60,13 +60,13 @@ TABLES = {
         ) t(pattern, pattern_order, pattern_rate, fmot_rate_with_pattern, fmot_rate_without_pattern,
             eligible_leads, leads_with_pattern)""",
     "mart_team_efficiency_monthly": f"""
-        select team, month, outreach_hours, good_leads, outreach_hours / nullif(good_leads, 0) as hours_per_good_lead
+        select team, month_start, outreach_hours, good_leads, outreach_hours / nullif(good_leads, 0) as hours_per_good_lead
         from (values
           ('East', date '2026-01-01', 420.0, 20), ('East', date '2026-02-01', 380.0, 24),
           ('East', date '2026-03-01', 300.0, 30), ('West', date '2026-01-01', 500.0, 22),
           ('West', date '2026-02-01', 460.0, 25), ('West', date '2026-03-01', 440.0, 30),
           ('{HOSTILE_TEAM}', date '2026-03-01', 100.0, 5)
-        ) t(team, month, outreach_hours, good_leads)""",
+        ) t(team, month_start, outreach_hours, good_leads)""",
     "mart_survey_scores_monthly": """
         select * from (values
           (date '2026-02-01', 'nps', 20, 20, 10, 4, 30.0),

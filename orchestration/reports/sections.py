@@ -251,10 +251,11 @@ def engagement_quality(marts: PublishedMarts) -> Section:
 
 def team_efficiency(marts: PublishedMarts) -> Section:
     section = Section("Team efficiency", "How many outreach hours does each team spend per good lead, month by month?")
-    columns = ["team", "month", "outreach_hours", "good_leads", "hours_per_good_lead"]
+    columns = ["team", "month_start", "outreach_hours", "good_leads", "hours_per_good_lead"]
     rows = marts.rows(
         "mart_team_efficiency_monthly", columns,
-        """select coalesce(team, '(no team)') as team, month, outreach_hours, good_leads, hours_per_good_lead
+        """select coalesce(team, '(no team)') as team, month_start as month, outreach_hours, good_leads,
+                  hours_per_good_lead
            from main.mart_team_efficiency_monthly where hours_per_good_lead is not null order by team, month""",
         one_row_per=("team", "month"))
     if isinstance(rows, Absent):
