@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from datetime import date
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -14,7 +14,36 @@ import click
 from .settings import PROJECT_DIR, Settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def user_error(exc: BaseException) -> str | None:
+    """The one-line message of a mistake a person can fix, or None for a bug (which keeps its traceback)."""
+    import duckdb
+
+    from .guard import WarehouseBusy
+    from .ingestion.config import ConfigError
+    from .night import NightError
+
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError)):
+        return str(exc)
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
+                f"{str(exc).splitlines()[0]}")
+    return None
+
+
+class _Cli(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            message = user_error(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Moments-of-truth warehouse: generate sample exports, ingest, build, check, publish."""
 
@@ -46,12 +75,15 @@ def ingest(landing: Path | None) -> None:
     """Load landing files into the warehouse's raw tables without Dagster (for development)."""
     import duckdb
 
+    from . import guard, night
     from .ingestion import ingest_table, load_config
 
     settings = Settings.from_env()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     landing = landing or settings.landing_dir
-    with duckdb.connect(str(settings.warehouse_path)) as conn:
+    night.check_landing(landing)
+    with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo), \
+            duckdb.connect(str(settings.warehouse_path)) as conn:
         for spec in load_config():
             for report in ingest_table(conn, spec, landing):
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
@@ -71,41 +103,130 @@ def parse() -> None:
 @main.command()
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
-def run(landing: Path | None) -> None:
-    """Run the nightly job through Dagster (ingest, raw checks, dbt build, publish) and print a summary."""
+@click.option("--verbose", "-v", is_flag=True,
+              help="Print Dagster's and dbt's full output (otherwise it goes to reports/logs/night-*.log).")
+def run(landing: Path | None, verbose: bool) -> None:
+    """Run the nightly job through Dagster (ingest, raw checks, dbt build, publish) and print a summary.
+
+    One night at a time: a second `mot run` (or a night started from Dagster) waits for the first,
+    up to MOT_LOCK_TIMEOUT_SECONDS, then gives up with a message. A night with no new or changed
+    landing file says so and publishes nothing.
+    """
+    from . import guard, night
+    from .ingestion import load_config
+
+    settings = Settings.from_env()
     if landing:
-        os.environ["MOT_LANDING_DIR"] = str(landing.resolve())
+        settings = replace(settings, landing_dir=landing.resolve())
+    settings.export()
+    night.check_landing(settings.landing_dir)
+    _check_manifest()
+    _prepare_dagster_home()
+    started = time.perf_counter()
+    with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):
+        new = night.new_or_changed(load_config(), settings.landing_dir, settings.warehouse_path,
+                                   settings.published_path)
+        if not new:
+            click.echo(f"no new data in {settings.landing_dir}: every file is already loaded and published "
+                       f"({settings.published_path}); nothing republished")
+            return
+        result, log_path = _run_nightly_job(settings, verbose)
+    _report_night(settings, result, log_path, time.perf_counter() - started)
+
+
+def _check_manifest() -> None:
+    from .night import NightError
+    from .settings import PROJECT_DIR
+
+    manifest = PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        raise NightError(f"no dbt manifest at {manifest}: run `mot parse` (or `make parse`) first")
+
+
+def _prepare_dagster_home() -> Path:
+    """DAGSTER_HOME with the project's instance configuration (one warehouse run at a time, no
+    telemetry) unless it already holds a configuration of its own."""
+    import shutil
+
+    from .settings import PROJECT_DIR
+
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_DIR / ".dagster"))
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
-    (dagster_home / "dagster.yaml").touch()  # defaults: runs and event logs stored under DAGSTER_HOME
-    settings = Settings.from_env()
-    settings.export()
+    config = dagster_home / "dagster.yaml"
+    if not config.exists() or not config.read_text().strip():
+        shutil.copyfile(PROJECT_DIR / "orchestration" / "dagster.yaml", config)
+    return dagster_home
 
+
+def _run_nightly_job(settings: Settings, verbose: bool):
+    import contextlib
+    import warnings
+
+    # Dagster flags its own beta parameters on every import: a warning for its developers, not ours.
+    warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview).*")
     from dagster import DagsterInstance
 
-    from . import summary
     from .definitions import build_definitions
+    from .terminal import StageHandler, night_log_path, stage_logger_defs
 
-    started = time.perf_counter()
     job = build_definitions(settings).resolve_job_def("nightly")
-    # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
-    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    result = job.execute_in_process(run_config=quiet, instance=DagsterInstance.get(), raise_on_error=False)
-    click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {time.perf_counter() - started:.1f}s "
-               f"(run {result.run_id})\n")
-    click.echo(summary.render(settings))
-    _echo_report_path(settings)
-    from . import gate_report
+    if verbose:
+        # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
+        quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        return job.execute_in_process(run_config=quiet, instance=DagsterInstance.get(), raise_on_error=False), None
+    log_path = night_log_path(settings.reports_dir)
+    click.echo(f"nightly job started; Dagster's and dbt's output: {log_path} (--verbose prints it)")
+    out = sys.stdout
+    handler = StageHandler(out)
+    with open(log_path, "a", buffering=1, encoding="utf-8") as log_file, \
+            contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
+        job = job.with_logger_defs(stage_logger_defs(log_file, out, handler))
+        try:
+            result = job.execute_in_process(run_config={"loggers": {"night": {}}}, instance=DagsterInstance.get(),
+                                            raise_on_error=False)
+        finally:
+            handler.close()
+    return result, log_path
 
+
+def _report_night(settings: Settings, result, log_path: Path | None, seconds: float) -> None:
+    import duckdb
+
+    from . import gate_report, summary
+
+    click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f}s (run {result.run_id})\n")
+    try:
+        click.echo(summary.render(settings))
+    except duckdb.Error as exc:
+        click.echo(f"(no summary: {str(exc).splitlines()[0]})")
+    _echo_report_path(settings)
     report = gate_report.build(result.all_events, result.run_id)
-    click.echo(f"\ngate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it)")
+    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it)")
     if report["status"] == "failed":
         click.echo("\n" + gate_report.render(report), err=True)
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        click.echo(f"\nfailed steps: {', '.join(failed) or 'see the Dagster run log'}", err=True)
+        _alert(settings, result, failed)
+        where = f"; full log: {log_path}" if log_path else ""
+        click.echo(f"\nfailed steps: {', '.join(failed) or 'see the Dagster run log'}{where}", err=True)
         sys.exit(1)
+
+
+def _alert(settings: Settings, result, failed: list[str]) -> None:
+    """A failed `mot run` alerts like a failed scheduled run (the failure sensor only sees runs the
+    daemon can see, and an in-process run is over before any sensor ticks)."""
+    import logging
+
+    from .alerts import FailedStep, build_alert_payload, send_alert
+    from .settings import orchestration_setting
+
+    steps = [FailedStep(e.step_key or "?", getattr(getattr(e.event_specific_data, "error", None), "message", "") or "")
+             for e in result.all_events if e.is_step_failure]
+    payload = build_alert_payload(result.run_id, "nightly", steps, None, orchestration_setting("MOT_DAGSTER_UI_URL"))
+    log = logging.getLogger("mot.alerts")
+    log.addHandler(logging.NullHandler())
+    send_alert(payload, settings.reports_dir, orchestration_setting("MOT_ALERT_WEBHOOK_URL") or None, log)
 
 
 @main.command("report")
@@ -146,7 +267,7 @@ def _echo_report_path(settings: Settings) -> None:
 
     page = report_dir(settings.reports_dir) / REPORT_FILE
     if page.exists():
-        click.echo(f"\nreport: {page} (written after publish; `mot report --html` opens it)")
+        click.echo(f"report: {page} (written after publish; `mot report --html` opens it)")
 
 
 @main.command("summary")

@@ -13,6 +13,7 @@ from dagster import AssetExecutionContext, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from .dbt_project import dbt_project, ensure_manifest
+from .resources import WarehouseResource
 from .execution import WAREHOUSE_POOL, is_transient, transient_retry_policy
 
 ensure_manifest()  # a no-op when the manifest exists: only a fresh clone pays for a parse here
@@ -57,7 +58,8 @@ def partition_window_vars(tags: Mapping[str, str]) -> dict[str, str]:
     pool=WAREHOUSE_POOL,
     retry_policy=transient_retry_policy(),
 )
-def moments_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource):
+def moments_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # `warehouse` is not read here: asking for it holds the night lock (resources.py) while dbt writes.
     window = partition_window_vars(context.run.tags)
     args = ["build", *(["--vars", json.dumps(window)] if window else [])]
     if window:

@@ -1,22 +1,33 @@
 """Dagster resources: the DuckDB warehouse, the landing folder, the dbt CLI."""
 
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
 
+from . import guard
 from .dbt_project import dbt_project
 from .settings import Settings
 
 
 class WarehouseResource(ConfigurableResource):
-    """The working DuckDB file. One writer at a time: steps that write it run one by one."""
+    """The working DuckDB file. One night at a time: a run that uses it holds the night lock
+    (orchestration/guard.py) from the moment its resources are set up until the run ends, however
+    the run was started (`mot run`, the schedule, a sensor, the UI)."""
 
     path: str
     memory_limit: str = "4GB"
     threads: int = 2
+    lock_timeout_seconds: float = 7200.0
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        guard.acquire(Path(self.path), self.lock_timeout_seconds, log=context.log.info if context.log else print)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        guard.release(Path(self.path))
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -45,6 +56,7 @@ def build_resources(settings: Settings) -> dict:
             path=str(settings.warehouse_path),
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
+            lock_timeout_seconds=settings.lock_timeout_seconds,
         ),
         "paths": PathsResource(
             landing_dir=str(settings.landing_dir),

@@ -27,6 +27,8 @@ class Settings:
     dbt_target: str
     duckdb_memory_limit: str
     duckdb_threads: int
+    # How long a night waits for another night holding the warehouse before it gives up.
+    lock_timeout_seconds: float = 7200.0
 
     @property
     def published_path(self) -> Path:
@@ -42,6 +44,7 @@ class Settings:
             dbt_target=os.environ.get("MOT_DBT_TARGET", "duckdb"),
             duckdb_memory_limit=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "4GB"),
             duckdb_threads=int(os.environ.get("MOT_DUCKDB_THREADS", "2")),
+            lock_timeout_seconds=float(os.environ.get("MOT_LOCK_TIMEOUT_SECONDS", "7200")),
         )
 
     def export(self) -> None:

@@ -1,0 +1,74 @@
+"""Whether a night has anything to do: the landing folder exists, and something in it is new.
+
+Plain Python (no Dagster): the CLI asks before it starts the job, holding the night lock, so the
+answer cannot change under it. A landing folder that is missing is a mistake (a typo, an unmounted
+share), never an empty night: it names the folder and nothing runs. A night whose every landing
+file is already loaded, with those loads already published, says "no new data" and publishes
+nothing, so BI keeps the very same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import duckdb
+
+
+class NightError(Exception):
+    """A mistake a person can fix (a path, a configuration): one message, no traceback."""
+
+
+def check_landing(landing_dir: Path) -> None:
+    landing_dir = Path(landing_dir)
+    if not landing_dir.is_dir():
+        what = "is not a folder" if landing_dir.exists() else "does not exist"
+        raise NightError(f"the landing folder {landing_dir} {what}: nothing was loaded or published "
+                         "(pass --landing or set MOT_LANDING_DIR)")
+
+
+def landing_files(specs, landing_dir: Path) -> list[tuple[str, Path]]:
+    """(raw table, file) for every landing file a configured table reads."""
+    return [(spec.raw_table, path) for spec in specs for path in spec.landing_files(landing_dir)]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_path: Path) -> list[str]:
+    """The landing files (relative names) this night would load, or a reason to run anyway.
+
+    Empty means there is nothing to do: every file is in the load log with the same checksum
+    (whatever became of it: loaded, unchanged, a duplicate, rejected) and the newest load is
+    older than the published file. Anything unknown makes the list non-empty.
+    """
+    landing_dir = Path(landing_dir)
+    if not Path(published_path).exists():
+        return ["(nothing published yet)"]
+    if not Path(warehouse_path).exists():
+        return ["(no warehouse yet)"]
+    try:
+        with duckdb.connect(str(warehouse_path), read_only=True) as wh:
+            known = set(wh.execute("select raw_table, source_file, file_checksum from ingest.load_log").fetchall())
+            last_load = wh.execute(
+                "select max(loaded_at) from ingest.load_log where status in ('loaded', 'replaced')").fetchone()[0]
+        with duckdb.connect(str(published_path), read_only=True) as bi:
+            published_at = bi.execute("select max(published_at) from publish_info").fetchone()[0]
+    except duckdb.Error:
+        return ["(no load log or publish record to compare with)"]
+    if published_at is None or (last_load is not None and last_load > published_at):
+        return ["(loaded data not yet published)"]
+    files = landing_files(specs, landing_dir)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL
+        checksums = list(pool.map(_sha256, [path for _, path in files]))
+    return [
+        path.relative_to(landing_dir).as_posix()
+        for (table, path), checksum in zip(files, checksums)
+        if (table, path.relative_to(landing_dir).as_posix(), checksum) not in known
+    ]
