@@ -105,7 +105,8 @@ def parse() -> None:
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
 @click.option("--verbose", "-v", is_flag=True,
               help="Print Dagster's and dbt's full output (otherwise it goes to reports/logs/night-*.log).")
-def run(landing: Path | None, verbose: bool) -> None:
+@click.option("--force", is_flag=True, help="Rebuild and republish even when no landing file is new or changed.")
+def run(landing: Path | None, verbose: bool, force: bool) -> None:
     """Run the nightly job through Dagster (ingest, raw checks, dbt build, publish) and print a summary.
 
     One night at a time: a second `mot run` (or a night started from Dagster) waits for the first,
@@ -120,13 +121,13 @@ def run(landing: Path | None, verbose: bool) -> None:
         settings = replace(settings, landing_dir=landing.resolve())
     settings.export()
     night.check_landing(settings.landing_dir)
-    _check_manifest()
+    _check_manifest(settings)
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):
-        new = night.new_or_changed(load_config(), settings.landing_dir, settings.warehouse_path,
-                                   settings.published_path)
-        if not new:
+        specs = load_config()
+        if not force and not night.new_or_changed(specs, settings.landing_dir, settings.warehouse_path,
+                                                  settings.published_path):
             click.echo(f"no new data in {settings.landing_dir}: every file is already loaded and published "
                        f"({settings.published_path}); nothing republished")
             return
@@ -134,13 +135,11 @@ def run(landing: Path | None, verbose: bool) -> None:
     _report_night(settings, result, log_path, time.perf_counter() - started)
 
 
-def _check_manifest() -> None:
+def _check_manifest(settings: Settings) -> None:
     from .night import NightError
-    from .settings import PROJECT_DIR
 
-    manifest = PROJECT_DIR / "target" / "manifest.json"
-    if not manifest.exists():
-        raise NightError(f"no dbt manifest at {manifest}: run `mot parse` (or `make parse`) first")
+    if not settings.manifest_path.exists():
+        raise NightError(f"no dbt manifest at {settings.manifest_path}: run `mot parse` (or `make parse`) first")
 
 
 def _prepare_dagster_home() -> Path:

@@ -9,6 +9,10 @@ A suite is one JSON file. Its `meta.mot` block may say what to validate instead 
 the same name (`query`, for totals that must reconcile across tables) and how much the volume of
 a raw load may move against the previous load (`volume_band`).
 
+Sample rows never show a person: the columns canonical.yml declares `pii: true` (and `_extra`, the
+export's unmapped columns, which may hold anything) are masked in every failure, in the stored
+results and in the Data Docs built from them.
+
 A raw suite's value-set expectations are not in its file: they follow the source configuration
 the run loads with (canonical.yml `values:`, and a mapping's closed value map), so a custom
 mapping is checked against its own codes, never against one vendor's list.
@@ -33,6 +37,25 @@ SAMPLE_ROWS = 500_000  # a DataFrame larger than this costs more memory than its
 SAMPLE_OFFENDERS = 5
 # Timestamps earlier than this are typos or epoch defaults, not history (override per deployment).
 EARLIEST_TIMESTAMP = os.environ.get("MOT_EARLIEST_TIMESTAMP", "2000-01-01")
+
+
+MASK = "***"
+# The export's columns the mapping does not use, as JSON: a phone or an address may be among them.
+ALWAYS_MASKED = frozenset({"_extra"})
+
+
+def pii_columns_of(table: str | None, columns) -> frozenset[str]:
+    """The columns of a frame to mask: the raw table's `pii: true` columns, plus any column of the
+    frame that carries a PII column's name (a suite's query may select from several tables)."""
+    from .ingestion.config import pii_columns  # late: quality is imported where ingestion is not needed
+
+    declared = pii_columns()
+    names = set(declared.get(table or "", ())) | {c for cols in declared.values() for c in cols}
+    return frozenset(str(c) for c in columns if str(c) in names or str(c) in ALWAYS_MASKED)
+
+
+def mask(value):
+    return None if value is None else MASK
 
 
 @dataclass
@@ -231,6 +254,9 @@ def validate(
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=expectation_parameters())
+    raw_table = suite_name[len(RAW_SUITE_PREFIX):] if suite_name.startswith(RAW_SUITE_PREFIX) else None
+    private = pii_columns_of(raw_table, frame.columns)
+    mask_result(result, private)
     outcome = SuiteOutcome(suite_name, asset_name, len(frame), len(result.results))
     for item in result.results:
         if item.success:
@@ -250,7 +276,7 @@ def validate(
                 unexpected_count=details.get("unexpected_count"),
                 sample=[_jsonable(v) for v in details.get("partial_unexpected_list", [])[:SAMPLE_OFFENDERS]]
                 or ([_jsonable(details["observed_value"])] if "observed_value" in details else []),
-                rows=_rows(frame, indexes, config.kwargs.get("column") or _pair(config.kwargs)),
+                rows=_rows(frame, indexes, config.kwargs.get("column") or _pair(config.kwargs), private),
                 detail=f"could not evaluate: {error}" if error else "",
             )
         )
@@ -343,8 +369,31 @@ def _pair(kwargs: dict) -> str | None:
     return None
 
 
-def _rows(frame, indexes, first: str | None = None) -> list[dict]:
-    """Whole offending rows, the checked column(s) first so a printed row shows them."""
+def involved_columns(kwargs: dict) -> set[str]:
+    return {str(c) for c in [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"),
+                             *(kwargs.get("column_list") or [])] if c}
+
+
+def mask_result(result, private: frozenset[str]) -> None:
+    """Mask, in place, the sample values GX keeps of PII columns (what its JSON and Data Docs show)."""
+    if not private:
+        return
+    for item in result.results:
+        if not involved_columns(item.expectation_config.kwargs) & private:
+            continue
+        details = item.result or {}
+        for key in ("partial_unexpected_list", "unexpected_list"):
+            if details.get(key):
+                details[key] = [mask(v) for v in details[key]]
+        if details.get("partial_unexpected_counts"):
+            details["partial_unexpected_counts"] = [
+                {**entry, "value": mask(entry.get("value"))} for entry in details["partial_unexpected_counts"]]
+        if details.get("observed_value") is not None and not isinstance(details["observed_value"], (int, float)):
+            details["observed_value"] = MASK
+
+
+def _rows(frame, indexes, first: str | None = None, private: frozenset[str] = frozenset()) -> list[dict]:
+    """Whole offending rows, the checked column(s) first so a printed row shows them; PII masked."""
     leading = [c for c in (first or "").split(",") if c in frame.columns]
     order = leading + [c for c in frame.columns if c not in leading]
     rows = []
@@ -353,7 +402,7 @@ def _rows(frame, indexes, first: str | None = None) -> list[dict]:
             record = frame.loc[index]
         except (KeyError, TypeError):
             continue
-        rows.append({str(k): _jsonable(record[k]) for k in order})
+        rows.append({str(k): mask(_jsonable(record[k])) if str(k) in private else _jsonable(record[k]) for k in order})
     return rows
 
 

@@ -29,6 +29,12 @@ class Settings:
     duckdb_threads: int
     # How long a night waits for another night holding the warehouse before it gives up.
     lock_timeout_seconds: float = 7200.0
+    # dbt's target folder (DBT_TARGET_PATH, as dbt itself reads it): where `mot parse` writes the manifest.
+    dbt_target_dir: Path = PROJECT_DIR / "target"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dbt_target_dir / "manifest.json"
 
     @property
     def published_path(self) -> Path:
@@ -45,6 +51,7 @@ class Settings:
             duckdb_memory_limit=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "4GB"),
             duckdb_threads=int(os.environ.get("MOT_DUCKDB_THREADS", "2")),
             lock_timeout_seconds=float(os.environ.get("MOT_LOCK_TIMEOUT_SECONDS", "7200")),
+            dbt_target_dir=_path("DBT_TARGET_PATH", "target"),
         )
 
     def export(self) -> None:

@@ -59,14 +59,15 @@ class MotRun:
     lines: list[str] = field(default_factory=list)
 
 
-def run_mot(env: dict[str, str], kill_when: Callable[[str | None], bool] | None = None) -> MotRun:
+def run_mot(env: dict[str, str], kill_when: Callable[[str | None], bool] | None = None,
+            args: tuple[str, ...] = ()) -> MotRun:
     """`mot run` in its own process group; SIGKILL the whole group as soon as `kill_when` says so.
 
     `kill_when` is called with each output line, and with None every few milliseconds (to poll files).
     """
     started = time.perf_counter()
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "mot"), "run"],
+        [str(Path(sys.executable).parent / "mot"), "run", "--verbose", *args],  # --verbose: the step lines
         cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )

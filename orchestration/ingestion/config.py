@@ -61,7 +61,7 @@ EXTRA_POLICIES = {"keep", "drop"}
 TABLE_KEYS = {"files", "format", "columns", "csv", "extra", "timestamp_formats", "date_formats", "description",
               "name", "where"}
 COLUMN_KEYS = {"from", "expr", "type", "required", "description", "values", "default"}
-CANONICAL_KEYS = {"type", "required", "values", "fallback", "key", "description"}
+CANONICAL_KEYS = {"type", "required", "values", "fallback", "key", "pii", "description"}
 CSV_KEYS = {"delimiter", "quote", "escape", "encoding", "skip_rows_after_header"}
 DEFAULT_TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ",
@@ -195,6 +195,15 @@ def canonical_schema(path: Path = CANONICAL_SCHEMA) -> dict[str, dict[str, dict]
             if canon.get("fallback") is not None and canon["fallback"] not in columns:
                 raise ConfigError(f"{where}.fallback: {canon['fallback']!r} is not a column of {table}")
     return tables
+
+
+def pii_columns(path: Path = CANONICAL_SCHEMA) -> dict[str, frozenset[str]]:
+    """Raw table -> its columns declared `pii: true` in the canonical schema (names, e-mails, phones):
+    what every sample row shown to a person (gate reports, check metadata, Data Docs) masks."""
+    return {
+        table.replace(".", "_"): frozenset(column for column, canon in columns.items() if canon.get("pii"))
+        for table, columns in canonical_schema(path).items()
+    }
 
 
 def load_config(path: Path | str | None = None) -> list[TableSpec]:
