@@ -13,26 +13,29 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
 .PHONY: install run test dev parse clean bench
 
+# Recipes are not echoed (@): `make run` on a fresh clone should print what happened, not how.
 $(INSTALLED): pyproject.toml
+	@echo "installing into $(VENV) (a few minutes on a fresh clone)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
-	$(BIN)/python -m pip install --quiet uv==0.13.9
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]' \
-	  || $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	@$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]' \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
 
 install: $(INSTALLED)
 
 parse: install
-	$(BIN)/mot parse
+	@$(BIN)/mot parse
 
 # With MOT_SOURCES_CONFIG set, the landing folder holds the user's own exports: generate nothing.
+# RUN_ARGS passes options to `mot run` (e.g. RUN_ARGS=--verbose for Dagster's and dbt's full output).
 run: parse
 ifndef MOT_SOURCES_CONFIG
-	$(BIN)/mot generate --scale $(SCALE) --seed $(SEED)
+	@$(BIN)/mot generate --scale $(SCALE) --seed $(SEED)
 endif
-	$(BIN)/mot run
+	@$(BIN)/mot run $(RUN_ARGS)
 
 test: parse
 	$(BIN)/pytest

@@ -37,7 +37,8 @@ TARGETS = {
     "ingest_over_duckdb": 1.2,
     "incremental_over_full": 0.05,
     "linearity_tolerance": 0.20,
-    "definitions_load_s": 3.0,
+    "definitions_import_s": 0.5,
+    "definitions_load_s": 1.5,
 }
 
 
@@ -211,16 +212,23 @@ def bench_scale(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
     return m
 
 
-def definitions_load_s() -> float:
-    code = ("import time; t = time.perf_counter(); import orchestration.definitions; "
-            "print(time.perf_counter() - t)")
-    completed = run([sys.executable, "-c", code], {**os.environ, "GX_ANALYTICS_ENABLED": "false"})
-    return round(float(completed.stdout.strip().splitlines()[-1]), 3)
+def definitions_load_s() -> dict[str, float]:
+    """Seconds, in a fresh interpreter, to import orchestration.definitions (which must do no work),
+    and to import and build the definitions as a Dagster code location does (imports included:
+    Dagster and dagster-dbt themselves take most of it)."""
+    code = ("import time; t = time.perf_counter(); import orchestration.definitions as d; "
+            "print('import', time.perf_counter() - t); "
+            "d.defs.resolve_asset_graph(); d.defs.resolve_all_job_defs(); print('load', time.perf_counter() - t)")
+    completed = run([sys.executable, "-W", "ignore", "-c", code], {**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    figures = dict(line.split() for line in completed.stdout.strip().splitlines()[-2:])
+    return {"import": round(float(figures["import"]), 3), "load": round(float(figures["load"]), 3)}
 
 
-def verdicts(results: list[dict], load_s: float) -> list[tuple[str, str, str, bool]]:
-    rows = [("definitions load (s)", f"{load_s}", f"<= {TARGETS['definitions_load_s']}",
-             load_s <= TARGETS["definitions_load_s"])]
+def verdicts(results: list[dict], load: dict[str, float]) -> list[tuple[str, str, str, bool]]:
+    rows = [("definitions import (s)", f"{load['import']}", f"<= {TARGETS['definitions_import_s']}",
+             load["import"] <= TARGETS["definitions_import_s"]),
+            ("definitions load, imports included (s)", f"{load['load']}", f"<= {TARGETS['definitions_load_s']}",
+             load["load"] <= TARGETS["definitions_load_s"])]
     for m in results:
         s = m["scale"]
         rows += [
@@ -238,6 +246,8 @@ def verdicts(results: list[dict], load_s: float) -> list[tuple[str, str, str, bo
                 ("x100 peak RSS (GiB)", f"{m['night_peak_rss_gib']}", f"<= {TARGETS['night_peak_rss_gib_at_scale_100']}",
                  m["night_peak_rss_gib"] <= TARGETS["night_peak_rss_gib_at_scale_100"]),
             ]
+    if not results:
+        return rows
     base = min(results, key=lambda m: m["scale"])
     for m in results:
         if m is base:
@@ -251,7 +261,7 @@ def verdicts(results: list[dict], load_s: float) -> list[tuple[str, str, str, bo
 def render(results: list[dict], checks) -> str:
     columns = ["scale", "prospects", "web_events", "generate_s", "ingest_s", "ingest_rows_per_s", "duckdb_load_s",
                "dbt_models_s", "dbt_build_s", "bare_sql_s", "dbt_incremental_s", "night_s", "night_peak_rss_gib"]
-    widths = [max(len(c), *(len(str(m[c])) for m in results)) for c in columns]
+    widths = [max([len(c), *(len(str(m[c])) for m in results)]) for c in columns]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
     lines += ["  ".join(str(m[c]).rjust(w) for c, w in zip(columns, widths)) for m in results]
     lines += ["", "target                                   value      target       met"]
@@ -270,12 +280,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "benchmarks" / "work")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "benchmarks" / "results.json")
+    parser.add_argument("--definitions-only", action="store_true",
+                        help="measure only how long the definitions take to import and load")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and the night's warehouse")
     parser.add_argument("--memory-limit", default=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "3GB"),
                         help="DuckDB memory_limit of every step (the night's peak RSS target is 4 GiB)")
     args = parser.parse_args(argv)
 
     results = []
+    if args.definitions_only:
+        args.scale = []
     for scale in args.scale:
         root = args.workdir / f"scale-{scale:g}"
         print(f"scale {scale:g}: running…", flush=True)
@@ -288,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "results": results,
-        "definitions_load_s": load_s,
+        "definitions_import_s": load_s["import"],
+        "definitions_load_s": load_s["load"],
         "targets": [{"target": n, "value": v, "bound": t, "met": ok} for n, v, t, ok in checks],
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "duckdb": duckdb.__version__},
     }, indent=2))

@@ -6,6 +6,7 @@ suite whose model does not exist yet is skipped until the model does).
 """
 
 from pathlib import Path
+from typing import Sequence
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -18,8 +19,7 @@ from dagster import (
 )
 
 from . import quality
-from .dbt_assets import MART_KEYS
-from .ingestion.assets import TABLE_SPECS, raw_asset_key
+from .ingestion.assets import raw_asset_key
 from .ingestion.config import TableSpec
 from .resources import PathsResource, WarehouseResource
 
@@ -94,10 +94,26 @@ def build_mart_check(suite: str, model: str) -> AssetChecksDefinition:
     return _check
 
 
-# A raw table no source configuration declares is empty by design: there is no export to check.
-raw_checks = [build_raw_check(spec) for spec in TABLE_SPECS if spec.configured]
-mart_checks = [
-    build_mart_check(suite, model)
-    for suite, model in mart_suites().items()
-    if AssetKey(["marts", model]) in MART_KEYS
-]
+def build_raw_checks(specs: Sequence[TableSpec]) -> list[AssetChecksDefinition]:
+    # A raw table no source configuration declares is empty by design: there is no export to check.
+    return [build_raw_check(spec) for spec in specs if spec.configured]
+
+
+def build_mart_checks(mart_keys: Sequence[AssetKey]) -> list[AssetChecksDefinition]:
+    return [build_mart_check(suite, model) for suite, model in mart_suites().items()
+            if AssetKey(["marts", model]) in mart_keys]
+
+
+def __getattr__(name: str):
+    # The check lists with the default settings, for code that predates the builders.
+    from .settings import Settings
+
+    if name == "raw_checks":
+        from .ingestion.assets import table_specs
+
+        return build_raw_checks(table_specs())
+    if name == "mart_checks":
+        from .dbt_assets import build_dbt_assets, mart_keys
+
+        return build_mart_checks(mart_keys(build_dbt_assets(Settings.from_env())))
+    raise AttributeError(name)

@@ -18,11 +18,12 @@ def user_error(exc: BaseException) -> str | None:
     """The one-line message of a mistake a person can fix, or None for a bug (which keeps its traceback)."""
     import duckdb
 
+    from .dbt_project import ManifestMissing
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
 
-    if isinstance(exc, (NightError, WarehouseBusy, ConfigError)):
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -93,11 +94,9 @@ def ingest(landing: Path | None) -> None:
 @main.command()
 def parse() -> None:
     """Parse the dbt project into target/manifest.json (what Dagster loads)."""
-    Settings.from_env().export()
-    from .dbt_project import ensure_manifest
+    from .dbt_project import parse as dbt_parse
 
-    ensure_manifest(force=True)
-    click.echo("dbt manifest written to target/manifest.json")
+    click.echo(f"dbt manifest written to {dbt_parse(Settings.from_env())}")
 
 
 @main.command()
@@ -136,10 +135,9 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
 
 
 def _check_manifest(settings: Settings) -> None:
-    from .night import NightError
+    from .dbt_project import require_manifest
 
-    if not settings.manifest_path.exists():
-        raise NightError(f"no dbt manifest at {settings.manifest_path}: run `mot parse` (or `make parse`) first")
+    require_manifest(settings)
 
 
 def _prepare_dagster_home() -> Path:

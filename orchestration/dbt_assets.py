@@ -1,22 +1,23 @@
 """The dbt project as Dagster assets; dbt tests become asset checks.
 
 The graph is read from target/manifest.json, prepared ahead by `mot parse` (`make parse`, which
-`make run/test/dev` call first); `dagster dev` re-parses on load (dbt_project.prepare_if_dev).
-Loading the definitions never runs dbt otherwise, except on a fresh clone with no manifest yet.
+`make run/test/dev` call first). Loading the definitions never runs dbt: without a manifest it
+says to run `mot parse`. The assets are built on first use (build_dbt_assets), not at import.
 """
 
 import json
+import os
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from dagster import AssetExecutionContext, Failure
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from .dbt_project import dbt_project, ensure_manifest
-from .resources import WarehouseResource
+from .dbt_project import dbt_project_for, require_manifest
 from .execution import WAREHOUSE_POOL, is_transient, transient_retry_policy
-
-ensure_manifest()  # a no-op when the manifest exists: only a fresh clone pays for a parse here
+from .resources import WarehouseResource
+from .settings import Settings
 
 # Run tags a partitioned run (a backfill, a daily run) carries; dbt gets the window as vars.
 RANGE_START_TAG, RANGE_END_TAG, PARTITION_TAG = (
@@ -51,28 +52,52 @@ def partition_window_vars(tags: Mapping[str, str]) -> dict[str, str]:
     return {"window_start": start, "window_end": end} if start and end else {}
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=MomentsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-    pool=WAREHOUSE_POOL,
-    retry_policy=transient_retry_policy(),
-)
-def moments_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    # `warehouse` is not read here: asking for it holds the night lock (resources.py) while dbt writes.
-    window = partition_window_vars(context.run.tags)
-    args = ["build", *(["--vars", json.dumps(window)] if window else [])]
-    if window:
-        context.log.info(f"dbt build for the partition window {window['window_start']}..{window['window_end']}")
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
-    yield from invocation.stream()
-    error = invocation.get_error()
-    if error is not None:
-        if is_transient(error):
-            raise error  # the retry policy tries again, with backoff
-        # A failing test or a broken model fails the same way on every retry.
-        raise Failure(description=str(error), allow_retries=False) from error
+def build_dbt_assets(settings: Settings) -> AssetsDefinition:
+    """The dbt models, seeds and tests of the manifest `mot parse` wrote, built once per manifest."""
+    require_manifest(settings)
+    return _dbt_assets(settings.dbt_target, settings.dbt_target_dir)
 
 
-MART_KEYS = [spec.key for spec in moments_dbt_assets.specs if spec.group_name == "marts"]
+@cache
+def _dbt_assets(target: str, target_dir) -> AssetsDefinition:
+    dbt_project = dbt_project_for(target, target_dir)
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=MomentsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        pool=WAREHOUSE_POOL,
+        retry_policy=transient_retry_policy(),
+    )
+    def moments_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        # Asking for `warehouse` holds the night lock (resources.py) while dbt writes; profiles.yml
+        # reads the file's path from the environment of the dbt process.
+        os.environ["MOT_WAREHOUSE_PATH"] = warehouse.path
+        window = partition_window_vars(context.run.tags)
+        args = ["build", *(["--vars", json.dumps(window)] if window else [])]
+        if window:
+            context.log.info(f"dbt build for the partition window {window['window_start']}..{window['window_end']}")
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        error = invocation.get_error()
+        if error is not None:
+            if is_transient(error):
+                raise error  # the retry policy tries again, with backoff
+            # A failing test or a broken model fails the same way on every retry.
+            raise Failure(description=str(error), allow_retries=False) from error
+
+    return moments_dbt_assets
+
+
+def mart_keys(dbt_assets_def: AssetsDefinition) -> list[AssetKey]:
+    return [spec.key for spec in dbt_assets_def.specs if spec.group_name == "marts"]
+
+
+def __getattr__(name: str):
+    # The assets with the default settings, for code that predates build_dbt_assets.
+    if name == "moments_dbt_assets":
+        return build_dbt_assets(Settings.from_env())
+    if name == "MART_KEYS":
+        return mart_keys(build_dbt_assets(Settings.from_env()))
+    raise AttributeError(name)
 

@@ -1,26 +1,48 @@
-"""The one Definitions object of the project: it assembles, nothing else."""
+"""The one Definitions object of the project: it assembles, nothing else, and only when asked.
 
-from dagster import Definitions, in_process_executor
+Importing this module does no work (no Dagster import, no manifest read, no configuration read):
+`defs` is built on first access by a cached factory, which is what `dagster dev -m
+orchestration.definitions` and `dagster definitions validate` reach through the module's attributes.
+The settings are read once, there, from the environment (the entry point of a Dagster code
+location); `mot run` and the tests call build_definitions(settings) with their own.
+"""
 
-from .checks import mart_checks, raw_checks
-from .dbt_assets import moments_dbt_assets
-from .ingestion.assets import ingestion_assets
-from .jobs import hourly_open_leads_job, ingest_job, nightly_job
-from .publish_asset import published_marts
-from .resources import build_resources
-from .schedules import hourly_open_leads_schedule, nightly_schedule
-from .sensors import alert_on_run_failure, landing_files_sensor
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from dagster import Definitions
 
-def build_definitions(settings: Settings) -> Definitions:
-    """The same graph against other paths (tests build throwaway warehouses with it)."""
+
+def build_definitions(settings: Settings) -> "Definitions":
+    """The whole graph against the paths of `settings` (tests build throwaway warehouses with it)."""
+    from dagster import Definitions, in_process_executor
+
+    from .checks import build_mart_checks, build_raw_checks
+    from .dbt_assets import build_dbt_assets, mart_keys
+    from .ingestion.assets import build_ingestion_assets, table_specs
+    from .jobs import hourly_open_leads_job, ingest_job, nightly_job
+    from .publish_asset import build_published_marts
+    from .resources import build_resources
+    from .schedules import hourly_open_leads_schedule, nightly_schedule
+    from .sensors import build_alert_on_run_failure, build_landing_files_sensor
+    from .settings import orchestration_setting
+
+    specs = table_specs(settings.sources_config)
+    dbt_assets_def = build_dbt_assets(settings)
+    marts = tuple(mart_keys(dbt_assets_def))
+    nightly, ingest = nightly_job(), ingest_job()
+    hourly = hourly_open_leads_job(dbt_assets_def, orchestration_setting("MOT_HOURLY_DBT_SELECT"))
     return Definitions(
-        assets=[*ingestion_assets, moments_dbt_assets, published_marts],
-        asset_checks=[*raw_checks, *mart_checks],
-        jobs=[nightly_job, ingest_job, hourly_open_leads_job],
-        schedules=[nightly_schedule, hourly_open_leads_schedule],
-        sensors=[landing_files_sensor, alert_on_run_failure],
+        assets=[*build_ingestion_assets(settings.sources_config), dbt_assets_def, build_published_marts(marts)],
+        asset_checks=[*build_raw_checks(specs), *build_mart_checks(marts)],
+        jobs=[nightly, ingest, hourly],
+        schedules=[nightly_schedule(nightly), hourly_open_leads_schedule(hourly)],
+        sensors=[build_landing_files_sensor(ingest, specs), build_alert_on_run_failure()],
         resources=build_resources(settings),
         # Also for materializations started from the UI: every step opens the one DuckDB file, so
         # separate step processes would only add start-up time, never parallelism.
@@ -28,4 +50,18 @@ def build_definitions(settings: Settings) -> Definitions:
     )
 
 
-defs = build_definitions(Settings.from_env())
+@cache
+def code_location_definitions() -> "Definitions":
+    """The code location's definitions: the settings read once, from the environment."""
+    return build_definitions(Settings.from_env())
+
+
+def __getattr__(name: str):
+    if name == "defs":
+        return code_location_definitions()
+    raise AttributeError(name)
+
+
+def __dir__() -> list[str]:
+    # Dagster finds the definitions by listing the module's attributes: list `defs` among them.
+    return sorted([*globals(), "defs"])

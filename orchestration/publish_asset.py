@@ -1,23 +1,29 @@
 """The publish step as a Dagster asset: it runs only when everything upstream built and passed."""
 
+from functools import cache
 from pathlib import Path
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
-from .dbt_assets import MART_KEYS
 from .publish import PublishError, publish_marts
 from .resources import PathsResource, WarehouseResource
 
+PUBLISHED_KEY = AssetKey(["published", "marts"])
 
-@asset(
-    key=["published", "marts"],
-    deps=MART_KEYS,
-    group_name="publish",
-    kinds={"duckdb"},
-    description="The BI-facing DuckDB file: facts, dimensions and marts only, replaced atomically "
-    "after every blocking check upstream has passed.",
-)
-def published_marts(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
+
+@cache
+def build_published_marts(mart_keys: tuple[AssetKey, ...]) -> AssetsDefinition:
+    return asset(
+        key=PUBLISHED_KEY,
+        deps=list(mart_keys),
+        group_name="publish",
+        kinds={"duckdb"},
+        description="The BI-facing DuckDB file: facts, dimensions and marts only, replaced atomically "
+        "after every blocking check upstream has passed.",
+    )(_publish)
+
+
+def _publish(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
     try:
         counts = publish_marts(Path(warehouse.path), Path(paths.published_path), run_id=context.run.run_id)
     except PublishError as exc:

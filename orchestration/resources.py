@@ -9,7 +9,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from dagster_dbt import DbtCliResource
 
 from . import guard
-from .dbt_project import dbt_project
+from .dbt_project import DBT_EXECUTABLE, project
 from .settings import Settings
 
 
@@ -63,5 +63,5 @@ def build_resources(settings: Settings) -> dict:
             published_path=str(settings.published_path),
             reports_dir=str(settings.reports_dir),
         ),
-        "dbt": DbtCliResource(project_dir=dbt_project, target=settings.dbt_target),
+        "dbt": DbtCliResource(project_dir=project(settings), target=settings.dbt_target, dbt_executable=DBT_EXECUTABLE),
     }

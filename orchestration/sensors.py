@@ -23,8 +23,7 @@ from dagster import (
 
 from .alerts import FailedStep, build_alert_payload, send_alert
 from .dbt_assets import RANGE_END_TAG, RANGE_START_TAG
-from .ingestion.assets import TABLE_SPECS, daily_partitions, is_daily_sharded, raw_asset_key, shard_date
-from .jobs import ingest_job
+from .ingestion.assets import is_daily_sharded, raw_asset_key, shard_date, table_specs, web_event_partitions
 from .resources import PathsResource
 from .settings import orchestration_setting
 
@@ -37,7 +36,7 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str]):
+def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str], specs=None):
     """Run requests for landing files not seen before (or changed since), and the updated cursor.
 
     New daily shards of consecutive days share one partition-range run (a first tick over half a
@@ -47,7 +46,7 @@ def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_
     seen = dict(seen)
     snapshot_keys, snapshot_files, requests, skipped = set(), [], [], []
     shards: dict[AssetKey, dict[date, str]] = {}
-    for spec in (s for s in TABLE_SPECS if s.configured):
+    for spec in (s for s in (specs if specs is not None else table_specs()) if s.configured):
         for path in sorted(p for p in landing.glob(spec.files) if p.is_file()):
             relative, signature = path.relative_to(landing).as_posix(), file_signature(path)
             if seen.get(relative) == signature or now - path.stat().st_mtime < SETTLE_SECONDS:
@@ -103,49 +102,67 @@ def _names(files: list[str]) -> str:
     return names if len(names) <= 500 else names[:480] + f"… ({len(files)} files)"
 
 
-@sensor(
-    name="landing_files",
-    job=ingest_job,
-    minimum_interval_seconds=int(orchestration_setting("MOT_SENSOR_INTERVAL_SECONDS")),
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Start ingestion when new or changed files appear in the landing folder "
-    "(cursor: each file's size and modification time, so a file version is processed once).",
-)
-def landing_files_sensor(context: SensorEvaluationContext, paths: PathsResource):
-    landing = Path(paths.landing_dir)
-    if not landing.is_dir():
-        return SkipReason(f"no landing folder at {landing}")
-    seen = json.loads(context.cursor) if context.cursor else {}
-    keys = set(daily_partitions.get_partition_keys(dynamic_partitions_store=context.instance))
-    requests, seen, skipped = landing_requests(landing, seen, time.time(), keys)
-    if skipped:
-        context.log.warning(f"shards outside the daily partitions, not ingested: {', '.join(skipped)}")
-    if not requests:
-        return SensorResult(skip_reason=SkipReason(f"no new files in {landing}"), cursor=json.dumps(seen, sort_keys=True))
-    return SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
-
-
-@run_failure_sensor(
-    name="alert_on_run_failure",
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Write an alert (log, alerts file, optional webhook) for every failed run of this project.",
-)
-def alert_on_run_failure(context: RunFailureSensorContext, paths: PathsResource):
-    run = context.dagster_run
-    failures = context.instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
-    failed_steps = [
-        FailedStep(event.step_key or "?", _error_text(event.dagster_event.event_specific_data))
-        for event in failures
-        if event.dagster_event is not None
-    ]
-    payload = build_alert_payload(
-        run_id=run.run_id,
-        job_name=run.job_name,
-        failed_steps=failed_steps,
-        run_error=context.failure_event.message,
-        ui_url=orchestration_setting("MOT_DAGSTER_UI_URL"),
+def build_landing_files_sensor(job, specs=None):
+    @sensor(
+        name="landing_files",
+        job=job,
+        minimum_interval_seconds=int(orchestration_setting("MOT_SENSOR_INTERVAL_SECONDS")),
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Start ingestion when new or changed files appear in the landing folder "
+        "(cursor: each file's size and modification time, so a file version is processed once).",
     )
-    send_alert(payload, Path(paths.reports_dir), orchestration_setting("MOT_ALERT_WEBHOOK_URL") or None, context.log)
+    def landing_files_sensor(context: SensorEvaluationContext, paths: PathsResource):
+        landing = Path(paths.landing_dir)
+        if not landing.is_dir():
+            return SkipReason(f"no landing folder at {landing}")
+        seen = json.loads(context.cursor) if context.cursor else {}
+        keys = set(web_event_partitions().get_partition_keys(dynamic_partitions_store=context.instance))
+        requests, seen, skipped = landing_requests(landing, seen, time.time(), keys, specs)
+        if skipped:
+            context.log.warning(f"shards outside the daily partitions, not ingested: {', '.join(skipped)}")
+        if not requests:
+            return SensorResult(skip_reason=SkipReason(f"no new files in {landing}"),
+                                cursor=json.dumps(seen, sort_keys=True))
+        return SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+    return landing_files_sensor
+
+
+def build_alert_on_run_failure():
+    @run_failure_sensor(
+        name="alert_on_run_failure",
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Write an alert (log, alerts file, optional webhook) for every failed run of this project.",
+    )
+    def alert_on_run_failure(context: RunFailureSensorContext, paths: PathsResource):
+        run = context.dagster_run
+        failures = context.instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+        failed_steps = [
+            FailedStep(event.step_key or "?", _error_text(event.dagster_event.event_specific_data))
+            for event in failures
+            if event.dagster_event is not None
+        ]
+        payload = build_alert_payload(
+            run_id=run.run_id,
+            job_name=run.job_name,
+            failed_steps=failed_steps,
+            run_error=context.failure_event.message,
+            ui_url=orchestration_setting("MOT_DAGSTER_UI_URL"),
+        )
+        send_alert(payload, Path(paths.reports_dir), orchestration_setting("MOT_ALERT_WEBHOOK_URL") or None, context.log)
+
+    return alert_on_run_failure
+
+
+def __getattr__(name: str):
+    # The sensors with the default settings, for code that predates the builders.
+    if name == "landing_files_sensor":
+        from .jobs import ingest_job
+
+        return build_landing_files_sensor(ingest_job())
+    if name == "alert_on_run_failure":
+        return build_alert_on_run_failure()
+    raise AttributeError(name)
 
 
 def _error_text(step_failure_data) -> str:

@@ -31,6 +31,8 @@ class Settings:
     lock_timeout_seconds: float = 7200.0
     # dbt's target folder (DBT_TARGET_PATH, as dbt itself reads it): where `mot parse` writes the manifest.
     dbt_target_dir: Path = PROJECT_DIR / "target"
+    # The source configuration (MOT_SOURCES_CONFIG); None: the shipped orchestration/ingestion/sources.yml.
+    sources_config: Path | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -52,6 +54,7 @@ class Settings:
             duckdb_threads=int(os.environ.get("MOT_DUCKDB_THREADS", "2")),
             lock_timeout_seconds=float(os.environ.get("MOT_LOCK_TIMEOUT_SECONDS", "7200")),
             dbt_target_dir=_path("DBT_TARGET_PATH", "target"),
+            sources_config=Path(os.environ["MOT_SOURCES_CONFIG"]) if os.environ.get("MOT_SOURCES_CONFIG") else None,
         )
 
     def export(self) -> None:

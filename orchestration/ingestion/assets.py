@@ -12,6 +12,7 @@ the loader skips files it already loaded with the same checksum, so that is a ca
 
 import re
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from dagster import (
@@ -36,8 +37,16 @@ INGESTION_GROUP = "ingestion"
 # Raw tables whose landing files are one shard per UTC day, the date in the file name.
 DAILY_SHARDED_TABLES = {"web_events"}
 SHARD_DATE = re.compile(r"_(\d{4})(\d{2})(\d{2})\.[^/]+$")
-# end_offset=1: today's shard is a partition too (GA4's intraday export lands during the day).
-daily_partitions = DailyPartitionsDefinition(start_date=orchestration_setting("MOT_PARTITIONS_START"), end_offset=1)
+
+
+@cache
+def daily_partitions_from(start_date: str) -> DailyPartitionsDefinition:
+    # end_offset=1: today's shard is a partition too (GA4's intraday export lands during the day).
+    return DailyPartitionsDefinition(start_date=start_date, end_offset=1)
+
+
+def web_event_partitions() -> DailyPartitionsDefinition:
+    return daily_partitions_from(orchestration_setting("MOT_PARTITIONS_START"))
 
 
 def shard_date(path: Path) -> date | None:
@@ -56,6 +65,7 @@ def raw_asset_key(spec: TableSpec) -> AssetKey:
 
 def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
     sharded = is_daily_sharded(spec)
+    daily_partitions = web_event_partitions()
 
     @asset(
         key=raw_asset_key(spec),
@@ -73,6 +83,10 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
         landing = Path(paths.landing_dir)
+        if not landing.is_dir():
+            # a missing folder is a mistake (a typo, an unmounted share), never an empty night
+            raise Failure(description=f"the landing folder {landing} does not exist: nothing loaded",
+                          allow_retries=False)
         # A table no configuration declares keeps an empty raw table (the loader's rule too).
         files = spec.landing_files(landing)  # every mapping's files, when the table has several
         extra = {}
@@ -135,5 +149,23 @@ def _files_table(reports: list[FileReport]) -> str:
     return "\n".join(lines)
 
 
-TABLE_SPECS = load_config()
-ingestion_assets = [build_ingestion_asset(spec) for spec in TABLE_SPECS]
+@cache
+def table_specs(config_path: Path | None = None) -> tuple[TableSpec, ...]:
+    """The source configuration, read (and its expressions checked) once per process and file."""
+    return tuple(load_config(config_path))
+
+
+@cache
+def build_ingestion_assets(config_path: Path | None = None) -> tuple[AssetsDefinition, ...]:
+    return tuple(build_ingestion_asset(spec) for spec in table_specs(config_path))
+
+
+def __getattr__(name: str):
+    # The names of the registry before it was built lazily (no configuration read at import).
+    if name == "TABLE_SPECS":
+        return list(table_specs())
+    if name == "ingestion_assets":
+        return list(build_ingestion_assets())
+    if name == "daily_partitions":
+        return web_event_partitions()
+    raise AttributeError(name)
