@@ -22,6 +22,7 @@ from . import quality
 from .ingestion.assets import raw_asset_key
 from .ingestion.config import TableSpec
 from .resources import PathsResource, WarehouseResource
+from .settings import Settings
 
 MART_SUITE_PREFIX = "marts__"
 
@@ -45,7 +46,7 @@ def _result(context: AssetCheckExecutionContext, outcome: quality.SuiteOutcome, 
     )
 
 
-def build_raw_check(spec: TableSpec) -> AssetChecksDefinition:
+def build_raw_check(spec: TableSpec, earliest: str = Settings.earliest_timestamp) -> AssetChecksDefinition:
     suite = f"raw_{spec.raw_table}"
 
     @asset_check(
@@ -59,7 +60,8 @@ def build_raw_check(spec: TableSpec) -> AssetChecksDefinition:
         with warehouse.connect(read_only=True) as conn:
             frame = quality.read_for_suite(conn, suite, f"raw.{spec.raw_table}")
             volume = quality.volume_failures(conn, suite, spec.raw_table)
-        outcome = quality.validate(suite, spec.raw_table, frame, Path(paths.reports_dir) / "gx", context.run.run_id)
+        outcome = quality.validate(suite, spec.raw_table, frame, Path(paths.reports_dir) / "gx", context.run.run_id,
+                                   table_spec=spec, earliest=earliest)
         outcome.failures.extend(volume)
         outcome.evaluated += 1 if quality.suite_meta(suite).get("volume_band") else 0
         return _result(context, outcome, suite)
@@ -76,7 +78,7 @@ def mart_suites() -> dict[str, str]:
     return suites
 
 
-def build_mart_check(suite: str, model: str) -> AssetChecksDefinition:
+def build_mart_check(suite: str, model: str, earliest: str = Settings.earliest_timestamp) -> AssetChecksDefinition:
     @asset_check(
         asset=AssetKey(["marts", model]),
         name=f"gx_{suite[len(MART_SUITE_PREFIX):]}" if suite != f"{MART_SUITE_PREFIX}{model}" else "gx_mart_suite",
@@ -87,33 +89,33 @@ def build_mart_check(suite: str, model: str) -> AssetChecksDefinition:
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as conn:
             frame = quality.read_for_suite(conn, suite, f"marts.{model}")
-        outcome = quality.validate(suite, "marts", frame, Path(paths.reports_dir) / "gx", context.run.run_id)
+        outcome = quality.validate(suite, "marts", frame, Path(paths.reports_dir) / "gx", context.run.run_id,
+                                   earliest=earliest)
         outcome.table = f"marts.{model}"
         return _result(context, outcome, suite)
 
     return _check
 
 
-def build_raw_checks(specs: Sequence[TableSpec]) -> list[AssetChecksDefinition]:
+def build_raw_checks(specs: Sequence[TableSpec], settings: Settings) -> list[AssetChecksDefinition]:
     # A raw table no source configuration declares is empty by design: there is no export to check.
-    return [build_raw_check(spec) for spec in specs if spec.configured]
+    return [build_raw_check(spec, settings.earliest_timestamp) for spec in specs if spec.configured]
 
 
-def build_mart_checks(mart_keys: Sequence[AssetKey]) -> list[AssetChecksDefinition]:
-    return [build_mart_check(suite, model) for suite, model in mart_suites().items()
+def build_mart_checks(mart_keys: Sequence[AssetKey], settings: Settings) -> list[AssetChecksDefinition]:
+    return [build_mart_check(suite, model, settings.earliest_timestamp) for suite, model in mart_suites().items()
             if AssetKey(["marts", model]) in mart_keys]
 
 
 def __getattr__(name: str):
     # The check lists with the default settings, for code that predates the builders.
-    from .settings import Settings
-
+    settings = Settings.from_env()
     if name == "raw_checks":
         from .ingestion.assets import table_specs
 
-        return build_raw_checks(table_specs())
+        return build_raw_checks(table_specs(settings.sources_config), settings)
     if name == "mart_checks":
         from .dbt_assets import build_dbt_assets, mart_keys
 
-        return build_mart_checks(mart_keys(build_dbt_assets(Settings.from_env())))
+        return build_mart_checks(mart_keys(build_dbt_assets(settings)), settings)
     raise AttributeError(name)

@@ -85,7 +85,7 @@ def ingest(landing: Path | None) -> None:
     night.check_landing(landing)
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo), \
             duckdb.connect(str(settings.warehouse_path)) as conn:
-        for spec in load_config():
+        for spec in load_config(settings.sources_config):
             for report in ingest_table(conn, spec, landing):
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
@@ -124,7 +124,7 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):
-        specs = load_config()
+        specs = load_config(settings.sources_config)
         if not force and not night.new_or_changed(specs, settings.landing_dir, settings.warehouse_path,
                                                   settings.published_path):
             click.echo(f"no new data in {settings.landing_dir}: every file is already loaded and published "
@@ -216,14 +216,13 @@ def _alert(settings: Settings, result, failed: list[str]) -> None:
     import logging
 
     from .alerts import FailedStep, build_alert_payload, send_alert
-    from .settings import orchestration_setting
 
     steps = [FailedStep(e.step_key or "?", getattr(getattr(e.event_specific_data, "error", None), "message", "") or "")
              for e in result.all_events if e.is_step_failure]
-    payload = build_alert_payload(result.run_id, "nightly", steps, None, orchestration_setting("MOT_DAGSTER_UI_URL"))
+    payload = build_alert_payload(result.run_id, "nightly", steps, None, settings.dagster_ui_url)
     log = logging.getLogger("mot.alerts")
     log.addHandler(logging.NullHandler())
-    send_alert(payload, settings.reports_dir, orchestration_setting("MOT_ALERT_WEBHOOK_URL") or None, log)
+    send_alert(payload, settings.reports_dir, settings.alert_webhook_url or None, log)
 
 
 @main.command("report")

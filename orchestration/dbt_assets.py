@@ -55,11 +55,11 @@ def partition_window_vars(tags: Mapping[str, str]) -> dict[str, str]:
 def build_dbt_assets(settings: Settings) -> AssetsDefinition:
     """The dbt models, seeds and tests of the manifest `mot parse` wrote, built once per manifest."""
     require_manifest(settings)
-    return _dbt_assets(settings.dbt_target, settings.dbt_target_dir)
+    return _dbt_assets(settings.dbt_target, settings.dbt_target_dir, transient_retry_policy(settings))
 
 
 @cache
-def _dbt_assets(target: str, target_dir) -> AssetsDefinition:
+def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
     dbt_project = dbt_project_for(target, target_dir)
 
     @dbt_assets(
@@ -67,7 +67,7 @@ def _dbt_assets(target: str, target_dir) -> AssetsDefinition:
         project=dbt_project,
         dagster_dbt_translator=MomentsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=WAREHOUSE_POOL,
-        retry_policy=transient_retry_policy(),
+        retry_policy=retry_policy,
     )
     def moments_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         # Asking for `warehouse` holds the night lock (resources.py) while dbt writes; profiles.yml

@@ -30,19 +30,18 @@ def build_definitions(settings: Settings) -> "Definitions":
     from .resources import build_resources
     from .schedules import hourly_open_leads_schedule, nightly_schedule
     from .sensors import build_alert_on_run_failure, build_landing_files_sensor
-    from .settings import orchestration_setting
 
     specs = table_specs(settings.sources_config)
     dbt_assets_def = build_dbt_assets(settings)
     marts = tuple(mart_keys(dbt_assets_def))
     nightly, ingest = nightly_job(), ingest_job()
-    hourly = hourly_open_leads_job(dbt_assets_def, orchestration_setting("MOT_HOURLY_DBT_SELECT"))
+    hourly = hourly_open_leads_job(dbt_assets_def, settings.hourly_dbt_select)
     return Definitions(
-        assets=[*build_ingestion_assets(settings.sources_config), dbt_assets_def, build_published_marts(marts)],
-        asset_checks=[*build_raw_checks(specs), *build_mart_checks(marts)],
+        assets=[*build_ingestion_assets(settings), dbt_assets_def, build_published_marts(marts)],
+        asset_checks=[*build_raw_checks(specs, settings), *build_mart_checks(marts, settings)],
         jobs=[nightly, ingest, hourly],
-        schedules=[nightly_schedule(nightly), hourly_open_leads_schedule(hourly)],
-        sensors=[build_landing_files_sensor(ingest, specs), build_alert_on_run_failure()],
+        schedules=[nightly_schedule(nightly, settings), hourly_open_leads_schedule(hourly, settings)],
+        sensors=[build_landing_files_sensor(ingest, specs, settings), build_alert_on_run_failure(settings)],
         resources=build_resources(settings),
         # Also for materializations started from the UI: every step opens the one DuckDB file, so
         # separate step processes would only add start-up time, never parallelism.

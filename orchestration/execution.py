@@ -19,19 +19,15 @@ from typing import Iterator
 import duckdb
 from dagster import Backoff, Failure, RetryPolicy
 
-from .settings import orchestration_setting
+from .settings import Settings
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 # Run tag the run queue limits to one run at a time (dagster.yaml: concurrency.runs.tag_concurrency_limits).
 WAREHOUSE_RUN_TAG = {"mot/warehouse": "write"}
 
 
-def transient_retry_policy() -> RetryPolicy:
-    return RetryPolicy(
-        max_retries=int(orchestration_setting("MOT_RETRY_MAX")),
-        delay=float(orchestration_setting("MOT_RETRY_DELAY_SECONDS")),
-        backoff=Backoff.EXPONENTIAL,
-    )
+def transient_retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(max_retries=settings.retry_max, delay=settings.retry_delay_seconds, backoff=Backoff.EXPONENTIAL)
 
 
 # What a transient failure says: DuckDB's lock error, an OS-level I/O error.

@@ -29,14 +29,15 @@ from pathlib import Path
 
 import duckdb
 
-from .settings import PROJECT_DIR
+from .settings import PROJECT_DIR, Settings
 
 GX_ROOT = PROJECT_DIR / "expectations"
 SUITES_DIR = GX_ROOT / "gx" / "expectations"
 SAMPLE_ROWS = 500_000  # a DataFrame larger than this costs more memory than its checks are worth
 SAMPLE_OFFENDERS = 5
-# Timestamps earlier than this are typos or epoch defaults, not history (override per deployment).
-EARLIEST_TIMESTAMP = os.environ.get("MOT_EARLIEST_TIMESTAMP", "2000-01-01")
+# Timestamps earlier than this are typos or epoch defaults, not history (Settings.earliest_timestamp,
+# MOT_EARLIEST_TIMESTAMP, overrides it per deployment).
+EARLIEST_TIMESTAMP = Settings.earliest_timestamp
 
 
 MASK = "***"
@@ -152,10 +153,10 @@ def read_for_suite(conn: duckdb.DuckDBPyConnection, suite_name: str, relation: s
     return conn.execute(query).df() if query else read_table(conn, relation)
 
 
-def expectation_parameters() -> dict:
+def expectation_parameters(earliest_timestamp: str = EARLIEST_TIMESTAMP) -> dict:
     """Values that suites reference as {"$PARAMETER": name}: bounds that move with the clock."""
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    earliest = datetime.fromisoformat(EARLIEST_TIMESTAMP)
+    earliest = datetime.fromisoformat(earliest_timestamp)
     return {
         "now": now,
         "earliest": earliest,
@@ -240,6 +241,7 @@ def validate(
     reports_dir: Path | None = None,
     run_name: str | None = None,
     table_spec=None,
+    earliest: str = EARLIEST_TIMESTAMP,
 ) -> SuiteOutcome:
     """Run the suite on the frame. A raw suite gets its value sets from `table_spec` (the raw
     table's configuration; default: this process's source configuration)."""
@@ -253,7 +255,7 @@ def validate(
         context.data_sources.get("warehouse").get_asset(asset_name).get_batch_definition("whole_table")
     )
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=expectation_parameters())
+    result = batch.validate(suite, result_format="SUMMARY", expectation_parameters=expectation_parameters(earliest))
     raw_table = suite_name[len(RAW_SUITE_PREFIX):] if suite_name.startswith(RAW_SUITE_PREFIX) else None
     private = pii_columns_of(raw_table, frame.columns)
     mask_result(result, private)

@@ -25,7 +25,7 @@ from .alerts import FailedStep, build_alert_payload, send_alert
 from .dbt_assets import RANGE_END_TAG, RANGE_START_TAG
 from .ingestion.assets import is_daily_sharded, raw_asset_key, shard_date, table_specs, web_event_partitions
 from .resources import PathsResource
-from .settings import orchestration_setting
+from .settings import Settings
 
 # A file modified this recently may still be being copied: it is picked up at a later tick.
 SETTLE_SECONDS = 10
@@ -36,7 +36,7 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str], specs=None):
+def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str], specs):
     """Run requests for landing files not seen before (or changed since), and the updated cursor.
 
     New daily shards of consecutive days share one partition-range run (a first tick over half a
@@ -46,7 +46,7 @@ def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_
     seen = dict(seen)
     snapshot_keys, snapshot_files, requests, skipped = set(), [], [], []
     shards: dict[AssetKey, dict[date, str]] = {}
-    for spec in (s for s in (specs if specs is not None else table_specs()) if s.configured):
+    for spec in (s for s in specs if s.configured):
         for path in sorted(p for p in landing.glob(spec.files) if p.is_file()):
             relative, signature = path.relative_to(landing).as_posix(), file_signature(path)
             if seen.get(relative) == signature or now - path.stat().st_mtime < SETTLE_SECONDS:
@@ -102,11 +102,13 @@ def _names(files: list[str]) -> str:
     return names if len(names) <= 500 else names[:480] + f"… ({len(files)} files)"
 
 
-def build_landing_files_sensor(job, specs=None):
+def build_landing_files_sensor(job, specs, settings: Settings):
+    partitions = web_event_partitions(settings)
+
     @sensor(
         name="landing_files",
         job=job,
-        minimum_interval_seconds=int(orchestration_setting("MOT_SENSOR_INTERVAL_SECONDS")),
+        minimum_interval_seconds=settings.sensor_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
         description="Start ingestion when new or changed files appear in the landing folder "
         "(cursor: each file's size and modification time, so a file version is processed once).",
@@ -116,7 +118,7 @@ def build_landing_files_sensor(job, specs=None):
         if not landing.is_dir():
             return SkipReason(f"no landing folder at {landing}")
         seen = json.loads(context.cursor) if context.cursor else {}
-        keys = set(web_event_partitions().get_partition_keys(dynamic_partitions_store=context.instance))
+        keys = set(partitions.get_partition_keys(dynamic_partitions_store=context.instance))
         requests, seen, skipped = landing_requests(landing, seen, time.time(), keys, specs)
         if skipped:
             context.log.warning(f"shards outside the daily partitions, not ingested: {', '.join(skipped)}")
@@ -128,7 +130,9 @@ def build_landing_files_sensor(job, specs=None):
     return landing_files_sensor
 
 
-def build_alert_on_run_failure():
+def build_alert_on_run_failure(settings: Settings | None = None):
+    """`settings` None: read when the sensor runs (a sensor built outside the definitions)."""
+
     @run_failure_sensor(
         name="alert_on_run_failure",
         default_status=DefaultSensorStatus.RUNNING,
@@ -147,9 +151,10 @@ def build_alert_on_run_failure():
             job_name=run.job_name,
             failed_steps=failed_steps,
             run_error=context.failure_event.message,
-            ui_url=orchestration_setting("MOT_DAGSTER_UI_URL"),
+            ui_url=(settings or Settings.from_env()).dagster_ui_url,
         )
-        send_alert(payload, Path(paths.reports_dir), orchestration_setting("MOT_ALERT_WEBHOOK_URL") or None, context.log)
+        webhook = (settings or Settings.from_env()).alert_webhook_url or None
+        send_alert(payload, Path(paths.reports_dir), webhook, context.log)
 
     return alert_on_run_failure
 
@@ -159,7 +164,8 @@ def __getattr__(name: str):
     if name == "landing_files_sensor":
         from .jobs import ingest_job
 
-        return build_landing_files_sensor(ingest_job())
+        settings = Settings.from_env()
+        return build_landing_files_sensor(ingest_job(), table_specs(settings.sources_config), settings)
     if name == "alert_on_run_failure":
         return build_alert_on_run_failure()
     raise AttributeError(name)

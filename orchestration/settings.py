@@ -1,7 +1,10 @@
-"""Paths and knobs of a run, read from the environment with defaults under the project folder.
+"""Every path and knob of a run, in one Settings object read once at the entry point.
 
-Every process of a run (the CLI, Dagster, the dbt subprocess) must agree on these, so they are
-resolved to absolute paths once and exported back to the environment dbt reads.
+The entry points are `mot` (orchestration/cli.py) and the Dagster code location
+(orchestration/definitions.py, `defs`); both call Settings.from_env() once and pass the object
+down. No other module reads the environment for these. Paths are resolved to absolute paths once,
+and the few values dbt reads from its profile (profiles.yml: the warehouse file, the target) are
+exported back to the environment of the dbt process by export().
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
-def _path(var: str, default: str) -> Path:
-    value = Path(os.environ.get(var) or default)
+def _path(env: dict, var: str, default: str) -> Path:
+    value = Path(env.get(var) or default)
     return value if value.is_absolute() else (PROJECT_DIR / value)
 
 
@@ -33,28 +36,54 @@ class Settings:
     dbt_target_dir: Path = PROJECT_DIR / "target"
     # The source configuration (MOT_SOURCES_CONFIG); None: the shipped orchestration/ingestion/sources.yml.
     sources_config: Path | None = None
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.dbt_target_dir / "manifest.json"
+    # How the pipeline is operated (see README, "Operating it").
+    nightly_cron: str = "0 3 * * *"              # the nightly full job
+    timezone: str = "UTC"                        # time zone of every cron
+    hourly_cron: str = "15 * * * *"              # the hourly open-leads refresh
+    hourly_dbt_select: str = "mart_open_leads"   # dbt selection the hourly refresh builds
+    partitions_start: str = "2026-01-01"         # first day of the daily web-event partitions
+    retry_max: int = 3                           # retries of a step that failed transiently
+    retry_delay_seconds: float = 5.0             # first retry delay, doubled at each attempt
+    sensor_interval_seconds: int = 60            # how often the landing folder is scanned
+    alert_webhook_url: str = ""                  # optional: failed runs are POSTed here as JSON
+    dagster_ui_url: str = "http://localhost:3000"  # links to runs in alerts
+    earliest_timestamp: str = "2000-01-01"       # earlier timestamps are typos or epoch defaults
 
     @property
     def published_path(self) -> Path:
         return self.publish_dir / "marts.duckdb"
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.dbt_target_dir / "manifest.json"
+
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        defaults = cls(Path(), Path(), Path(), Path(), "", "", 0)
+        text = lambda var, field: env.get(var) or getattr(defaults, field)  # noqa: E731
         return cls(
-            landing_dir=_path("MOT_LANDING_DIR", "landing"),
-            warehouse_path=_path("MOT_WAREHOUSE_PATH", "warehouse/warehouse.duckdb"),
-            publish_dir=_path("MOT_PUBLISH_DIR", "published"),
-            reports_dir=_path("MOT_REPORTS_DIR", "reports"),
-            dbt_target=os.environ.get("MOT_DBT_TARGET", "duckdb"),
-            duckdb_memory_limit=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "4GB"),
-            duckdb_threads=int(os.environ.get("MOT_DUCKDB_THREADS", "2")),
-            lock_timeout_seconds=float(os.environ.get("MOT_LOCK_TIMEOUT_SECONDS", "7200")),
-            dbt_target_dir=_path("DBT_TARGET_PATH", "target"),
-            sources_config=Path(os.environ["MOT_SOURCES_CONFIG"]) if os.environ.get("MOT_SOURCES_CONFIG") else None,
+            landing_dir=_path(env, "MOT_LANDING_DIR", "landing"),
+            warehouse_path=_path(env, "MOT_WAREHOUSE_PATH", "warehouse/warehouse.duckdb"),
+            publish_dir=_path(env, "MOT_PUBLISH_DIR", "published"),
+            reports_dir=_path(env, "MOT_REPORTS_DIR", "reports"),
+            dbt_target=env.get("MOT_DBT_TARGET", "duckdb"),
+            duckdb_memory_limit=env.get("MOT_DUCKDB_MEMORY_LIMIT", "4GB"),
+            duckdb_threads=int(env.get("MOT_DUCKDB_THREADS", "2")),
+            lock_timeout_seconds=float(text("MOT_LOCK_TIMEOUT_SECONDS", "lock_timeout_seconds")),
+            dbt_target_dir=_path(env, "DBT_TARGET_PATH", "target"),
+            sources_config=Path(env["MOT_SOURCES_CONFIG"]) if env.get("MOT_SOURCES_CONFIG") else None,
+            nightly_cron=text("MOT_NIGHTLY_CRON", "nightly_cron"),
+            timezone=text("MOT_TIMEZONE", "timezone"),
+            hourly_cron=text("MOT_HOURLY_CRON", "hourly_cron"),
+            hourly_dbt_select=text("MOT_HOURLY_DBT_SELECT", "hourly_dbt_select"),
+            partitions_start=text("MOT_PARTITIONS_START", "partitions_start"),
+            retry_max=int(text("MOT_RETRY_MAX", "retry_max")),
+            retry_delay_seconds=float(text("MOT_RETRY_DELAY_SECONDS", "retry_delay_seconds")),
+            sensor_interval_seconds=int(text("MOT_SENSOR_INTERVAL_SECONDS", "sensor_interval_seconds")),
+            alert_webhook_url=text("MOT_ALERT_WEBHOOK_URL", "alert_webhook_url"),
+            dagster_ui_url=text("MOT_DAGSTER_UI_URL", "dagster_ui_url"),
+            earliest_timestamp=text("MOT_EARLIEST_TIMESTAMP", "earliest_timestamp"),
         )
 
     def export(self) -> None:
@@ -63,23 +92,3 @@ class Settings:
         os.environ["MOT_DBT_TARGET"] = self.dbt_target
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-
-# How the pipeline is operated, read once when the definitions load (see README, "Operating it").
-# Each knob: (environment variable, default).
-ORCHESTRATION_DEFAULTS = {
-    "MOT_NIGHTLY_CRON": "0 3 * * *",           # the nightly full job
-    "MOT_TIMEZONE": "UTC",                     # time zone of every cron
-    "MOT_HOURLY_CRON": "15 * * * *",           # the hourly open-leads refresh
-    "MOT_HOURLY_DBT_SELECT": "mart_open_leads",  # dbt selection the hourly refresh builds
-    "MOT_PARTITIONS_START": "2026-01-01",      # first day of the daily web-event partitions
-    "MOT_RETRY_MAX": "3",                      # retries of a step that failed transiently
-    "MOT_RETRY_DELAY_SECONDS": "5",            # first retry delay, doubled at each attempt
-    "MOT_SENSOR_INTERVAL_SECONDS": "60",       # how often the landing folder is scanned
-    "MOT_ALERT_WEBHOOK_URL": "",               # optional: failed runs are POSTed here as JSON
-    "MOT_DAGSTER_UI_URL": "http://localhost:3000",  # links to runs in alerts
-}
-
-
-def orchestration_setting(var: str) -> str:
-    return os.environ.get(var) or ORCHESTRATION_DEFAULTS[var]

@@ -54,7 +54,7 @@ class Stage:
         else:
             what = f"{self.checks_passed} checks passed, {self.checks_failed} failed"
         failed = f"  FAILED: {', '.join(self.failed_steps)}" if self.failed_steps else ""
-        return f"  {self.name:10} {what:64} {self.seconds:6.1f}s{failed}"
+        return f"  {self.name:10} {self.seconds:6.1f}s  {what}{failed}"
 
 
 class StageHandler(logging.Handler):

@@ -29,7 +29,7 @@ from dagster import (
 
 from ..execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
 from ..resources import PathsResource, WarehouseResource
-from ..settings import orchestration_setting
+from ..settings import Settings
 from .config import TableSpec, load_config
 from .loader import FileReport, ensure_raw_table, ensure_schemas, ingest_files
 
@@ -45,8 +45,8 @@ def daily_partitions_from(start_date: str) -> DailyPartitionsDefinition:
     return DailyPartitionsDefinition(start_date=start_date, end_offset=1)
 
 
-def web_event_partitions() -> DailyPartitionsDefinition:
-    return daily_partitions_from(orchestration_setting("MOT_PARTITIONS_START"))
+def web_event_partitions(settings: Settings) -> DailyPartitionsDefinition:
+    return daily_partitions_from(settings.partitions_start)
 
 
 def shard_date(path: Path) -> date | None:
@@ -63,9 +63,9 @@ def raw_asset_key(spec: TableSpec) -> AssetKey:
     return AssetKey(["raw", spec.raw_table])
 
 
-def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
+def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefinition,
+                          retry_policy) -> AssetsDefinition:
     sharded = is_daily_sharded(spec)
-    daily_partitions = web_event_partitions()
 
     @asset(
         key=raw_asset_key(spec),
@@ -79,7 +79,7 @@ def build_ingestion_asset(spec: TableSpec) -> AssetsDefinition:
         # A backfill of many days is one run: one warehouse connection, the shards loaded in order.
         backfill_policy=BackfillPolicy.single_run() if sharded else None,
         pool=WAREHOUSE_POOL,
-        retry_policy=transient_retry_policy(),
+        retry_policy=retry_policy,
     )
     def _ingest(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
         landing = Path(paths.landing_dir)
@@ -155,17 +155,22 @@ def table_specs(config_path: Path | None = None) -> tuple[TableSpec, ...]:
     return tuple(load_config(config_path))
 
 
+def build_ingestion_assets(settings: Settings) -> tuple[AssetsDefinition, ...]:
+    return _ingestion_assets(settings.sources_config, settings.partitions_start, transient_retry_policy(settings))
+
+
 @cache
-def build_ingestion_assets(config_path: Path | None = None) -> tuple[AssetsDefinition, ...]:
-    return tuple(build_ingestion_asset(spec) for spec in table_specs(config_path))
+def _ingestion_assets(config_path: Path | None, partitions_start: str, retry_policy) -> tuple[AssetsDefinition, ...]:
+    partitions = daily_partitions_from(partitions_start)
+    return tuple(build_ingestion_asset(spec, partitions, retry_policy) for spec in table_specs(config_path))
 
 
 def __getattr__(name: str):
     # The names of the registry before it was built lazily (no configuration read at import).
     if name == "TABLE_SPECS":
-        return list(table_specs())
+        return list(table_specs(Settings.from_env().sources_config))
     if name == "ingestion_assets":
-        return list(build_ingestion_assets())
+        return list(build_ingestion_assets(Settings.from_env()))
     if name == "daily_partitions":
-        return web_event_partitions()
+        return web_event_partitions(Settings.from_env())
     raise AttributeError(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
@@ -85,7 +86,7 @@ def test_two_concurrent_nights_both_finish_the_second_waits_and_finds_nothing_ne
     assert gate["status"] == "passed" and gate["checks_passed"] > 0, gate
     # one line per stage, with counts and durations; Dagster's and dbt's output in the log file
     for stage in ("ingest", "raw gate", "dbt build", "mart gate", "publish"):
-        assert any(line.strip().startswith(stage) and line.rstrip().endswith("s") for line in out1.splitlines()), out1
+        assert any(re.match(rf"\s+{stage}\s+\d+\.\ds  \S", line) for line in out1.splitlines()), out1
     assert " 0 failed" in out1 and "Running dbt command" not in out1 and "AssetObservation" not in out1
     assert "BetaWarning" not in out1 and "Telemetry" not in out1
     assert len(out1.splitlines()) <= 60, out1
