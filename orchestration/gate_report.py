@@ -18,9 +18,17 @@ MAX_ROWS_SHOWN = 5
 def build(events, run_id: str) -> dict:
     """The report of one run from its events (an ExecuteInProcessResult's `all_events`, or the event log)."""
     failed_checks, warnings, failed_steps, passed = [], [], [], 0
+    failed_tests_seen = set()
     for event in events:
         kind = getattr(event, "event_type_value", None)
-        if kind == "ASSET_CHECK_EVALUATION":
+        if kind == "ASSET_OBSERVATION":
+            # dbt tests outside Dagster's check selection (on sources, singular tests) arrive as
+            # observations, once per upstream table: a failed one is reported once, by its name.
+            entry = _failed_test_observation(event.event_specific_data.asset_observation)
+            if entry and entry["check"] not in failed_tests_seen:
+                failed_tests_seen.add(entry["check"])
+                failed_checks.append(entry)
+        elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             entry = _check_entry(evaluation)
             if evaluation.passed:
@@ -101,6 +109,31 @@ def _check_entry(evaluation) -> dict:
         "table": metadata.get("table") and _qualified(metadata["table"], asset) or asset.replace("/", "."),
         "suite": metadata.get("suite"),
         "failures": sorted(details or [], key=lambda f: f.get("severity") != "critical"),
+    }
+
+
+def _failed_test_observation(observation) -> dict | None:
+    metadata = {key: getattr(value, "value", value) for key, value in (observation.metadata or {}).items()}
+    unique_id = str(metadata.get("unique_id") or "")
+    status = str(metadata.get("status") or "").lower()
+    if not unique_id.startswith("test.") or status not in {"fail", "error"}:
+        return None
+    name = unique_id.split(".")[2] if unique_id.count(".") >= 2 else unique_id
+    asset = "/".join(observation.asset_key.path)
+    return {
+        "check": name,
+        "asset": asset,
+        "table": asset.replace("/", "."),
+        "suite": None,
+        "failures": [{
+            "expectation": "dbt test",
+            "column": None,
+            "severity": "error",
+            "unexpected_count": metadata.get("dagster_dbt/failed_row_count"),
+            "sample_values": [],
+            "sample_rows": [],
+            "detail": f"status {status}; rerun `dbt test --select {name} --store-failures` to keep the failing rows",
+        }],
     }
 
 

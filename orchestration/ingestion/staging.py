@@ -186,7 +186,11 @@ def unknown_names(spec: TableSpec, headers: dict[str, list[str]], same: Callable
         return None
     known = {same(name) for names in headers.values() for name in names}
     everything = sorted({name for names in headers.values() for name in names})
-    # a required column copied from one export column has its own, per-file check (mapped_columns)
+    # A required column copied from one export column has its own, per-file check (mapped_columns),
+    # whose message is the one to give: when such a column is in no file, leave the file to it.
+    direct = [(c, name) for c in spec.columns for name in c.inputs if c.required and not c.fallback and c.expr is None]
+    if any(same(name) not in known for _, name in direct):
+        return None
     uses = [(spec.column_key(c.name), name) for c in spec.columns for name in c.inputs
             if not (c.required and not c.fallback and c.expr is None)]
     if spec.where is not None:

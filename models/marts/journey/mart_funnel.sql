@@ -81,6 +81,7 @@ final as (
         cast(breakdown_value as {{ dbt.type_string() }}) as breakdown_value,
         cast(from_moment as {{ dbt.type_string() }}) as from_moment,
         cast(to_moment as {{ dbt.type_string() }}) as to_moment,
+        cast({{ moment_pair_label('from_moment', 'to_moment') }} as {{ dbt.type_string() }}) as pair_label,
         cast(duration_unit as {{ dbt.type_string() }}) as duration_unit,
 
         -- numerics

@@ -60,6 +60,7 @@ final as (
         -- strings
         cast(totals.from_moment as {{ dbt.type_string() }}) as from_moment,
         cast(totals.to_moment as {{ dbt.type_string() }}) as to_moment,
+        cast({{ moment_pair_label('totals.from_moment', 'totals.to_moment') }} as {{ dbt.type_string() }}) as pair_label,
         cast(totals.duration_unit as {{ dbt.type_string() }}) as duration_unit,
 
         -- numerics

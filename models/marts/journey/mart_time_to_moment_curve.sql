@@ -108,6 +108,7 @@ final as (
         -- strings
         cast(from_moment as {{ dbt.type_string() }}) as from_moment,
         cast(to_moment as {{ dbt.type_string() }}) as to_moment,
+        cast({{ moment_pair_label('from_moment', 'to_moment') }} as {{ dbt.type_string() }}) as pair_label,
         cast(time_unit as {{ dbt.type_string() }}) as time_unit,
 
         -- numerics
