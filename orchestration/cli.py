@@ -165,13 +165,16 @@ def _run_nightly_job(settings: Settings, verbose: bool):
     from dagster import DagsterInstance
 
     from .definitions import build_definitions
-    from .terminal import StageHandler, night_log_path, stage_logger_defs
+    from .defs.execution import free_slots_of_dead_nights
+    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs
 
+    instance = DagsterInstance.get()
+    free_slots_of_dead_nights(instance, log=click.echo)
     job = build_definitions(settings).resolve_job_def("nightly")
     if verbose:
         # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
         quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-        return job.execute_in_process(run_config=quiet, instance=DagsterInstance.get(), raise_on_error=False), None
+        return job.execute_in_process(run_config=quiet, instance=instance, raise_on_error=False), None
     log_path = night_log_path(settings.reports_dir)
     click.echo(f"nightly job started; Dagster's and dbt's output: {log_path} (--verbose prints it)")
     out = sys.stdout
@@ -180,7 +183,7 @@ def _run_nightly_job(settings: Settings, verbose: bool):
             contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
         job = job.with_logger_defs(stage_logger_defs(log_file, out, handler))
         try:
-            result = job.execute_in_process(run_config={"loggers": {"night": {}}}, instance=DagsterInstance.get(),
+            result = job.execute_in_process(run_config={"loggers": {"night": {}}}, instance=instance,
                                             raise_on_error=False)
         finally:
             handler.close()

@@ -1,16 +1,15 @@
-"""The dbt project at the repository root, as dagster-dbt sees it: built on first use, never at import.
+"""The dbt project's manifest: written by `mot parse` only, required by everything else.
 
-The manifest (target/manifest.json) is prepared by `mot parse` only (`make parse`, which `make
-run/test/dev` call first); loading the definitions reads it and never runs dbt. dbt itself is the
-one installed beside this interpreter, named by its path, so the virtual environment works without
-being activated and nothing rewrites PATH.
+Plain Python (dagster-dbt's view of the project is in defs/resources.py). `mot parse` (`make
+parse`, which `make run/test/dev` call first) runs `dbt parse`; loading the definitions reads the
+manifest and never runs dbt. dbt itself is the one installed beside this interpreter, named by its
+path, so the virtual environment works without being activated and nothing rewrites PATH.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 from .settings import PROJECT_DIR, Settings
@@ -20,17 +19,6 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 class ManifestMissing(Exception):
     """The definitions need a dbt manifest, and `mot parse` has not written one."""
-
-
-@cache
-def dbt_project_for(target: str = "duckdb", target_dir: Path = PROJECT_DIR / "target"):
-    from dagster_dbt import DbtProject
-
-    return DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target=target, target_path=target_dir)
-
-
-def project(settings: Settings):
-    return dbt_project_for(settings.dbt_target, settings.dbt_target_dir)
 
 
 def require_manifest(settings: Settings) -> Path:
@@ -55,5 +43,7 @@ def parse(settings: Settings) -> Path:
 def __getattr__(name: str):
     # `dbt_project`: the project with the default settings, for code that predates the factories.
     if name == "dbt_project":
+        from .defs.resources import project
+
         return project(Settings.from_env())
     raise AttributeError(name)

@@ -22,14 +22,14 @@ def build_definitions(settings: Settings) -> "Definitions":
     """The whole graph against the paths of `settings` (tests build throwaway warehouses with it)."""
     from dagster import Definitions, in_process_executor
 
-    from .checks import build_mart_checks, build_raw_checks
-    from .dbt_assets import build_dbt_assets, mart_keys
-    from .ingestion.assets import build_ingestion_assets, table_specs
-    from .jobs import hourly_open_leads_job, ingest_job, nightly_job
-    from .publish_asset import build_published_marts
-    from .resources import build_resources
-    from .schedules import hourly_open_leads_schedule, nightly_schedule
-    from .sensors import build_alert_on_run_failure, build_landing_files_sensor
+    from .defs.checks import build_mart_checks, build_raw_checks
+    from .defs.dbt import build_dbt_assets, mart_keys
+    from .defs.ingestion import build_ingestion_assets, table_specs
+    from .defs.jobs import hourly_open_leads_job, ingest_job, nightly_job
+    from .defs.publish import build_published_marts
+    from .defs.resources import build_resources
+    from .defs.schedules import hourly_open_leads_schedule, nightly_schedule
+    from .defs.sensors import build_alert_on_run_failure, build_landing_files_sensor
 
     specs = table_specs(settings.sources_config)
     dbt_assets_def = build_dbt_assets(settings)

@@ -1,53 +1,8 @@
-"""How warehouse steps execute: one DuckDB writer at a time, and retries with backoff.
+"""Moved to orchestration/defs/execution.py (the Dagster wiring); this name stays for older imports."""
 
-DuckDB allows one writer per file, and a writer also blocks readers in other processes. Every
-asset that opens the working warehouse therefore runs in the concurrency pool `duckdb_warehouse`,
-limited to one slot by the instance (dagster.yaml in DAGSTER_HOME: `concurrency.pools.default_limit: 1`,
-see orchestration/dagster.yaml). Runs are also tagged so the run queue starts one warehouse run at a
-time (the checks, which read the file, are covered by that run-level limit).
-
-What is transient here: a file lock held by another process (a BI tool opened the working file,
-a run outlived its cancel), a landing file still being copied, a shared disk hiccup. Those are
-retried with exponential backoff (5 s, 10 s, 20 s by default; no jitter: there is one writer, not
-a crowd of clients to spread out). A rejected file, a failing dbt test or a bug fails at once with
-`Failure(allow_retries=False)`: trying again cannot change the answer.
-"""
-
-from contextlib import contextmanager
-from typing import Iterator
-
-import duckdb
-from dagster import Backoff, Failure, RetryPolicy
-
-from .settings import Settings
-
-WAREHOUSE_POOL = "duckdb_warehouse"
-# Run tag the run queue limits to one run at a time (dagster.yaml: concurrency.runs.tag_concurrency_limits).
-WAREHOUSE_RUN_TAG = {"mot/warehouse": "write"}
+from .defs import execution as _moved
+from .defs.execution import *  # noqa: F401,F403
 
 
-def transient_retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(max_retries=settings.retry_max, delay=settings.retry_delay_seconds, backoff=Backoff.EXPONENTIAL)
-
-
-# What a transient failure says: DuckDB's lock error, an OS-level I/O error.
-TRANSIENT_MARKERS = ("Could not set lock on file", "Conflicting lock", "database is locked", "Resource temporarily unavailable")
-
-
-def is_transient(error: BaseException | str) -> bool:
-    if isinstance(error, (OSError, duckdb.IOException)):
-        return True
-    return any(marker in str(error) for marker in TRANSIENT_MARKERS)
-
-
-@contextmanager
-def only_transient_failures_retried(what: str) -> Iterator[None]:
-    """Let transient errors through to the retry policy; turn every other error into a final Failure."""
-    try:
-        yield
-    except Failure:
-        raise
-    except Exception as exc:
-        if is_transient(exc):
-            raise
-        raise Failure(description=f"{what}: {type(exc).__name__}: {exc}", allow_retries=False) from exc
+def __getattr__(name: str):
+    return getattr(_moved, name)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
-from .publish import PublishError, publish_marts
+from ..publish import PublishError, publish_marts
 from .resources import PathsResource, WarehouseResource
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
@@ -34,7 +34,7 @@ def _publish(context: AssetExecutionContext, warehouse: WarehouseResource, paths
     # The nightly report, drawn from the file just published (a failure here fails the step: the
     # new file is already what BI reads, but a stale report would say otherwise). Imported here:
     # Altair takes a second to import, which loading the definitions should not pay.
-    from .reports.html_report import report_dir, write_report
+    from ..reports.html_report import report_dir, write_report
 
     report = write_report(Path(paths.published_path), report_dir(Path(paths.reports_dir)))
 

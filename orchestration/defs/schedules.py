@@ -2,7 +2,7 @@
 
 from dagster import DefaultScheduleStatus, ScheduleDefinition
 
-from .settings import Settings
+from ..settings import Settings
 
 
 def nightly_schedule(job, settings: Settings) -> ScheduleDefinition:

@@ -8,8 +8,8 @@ from dagster import AssetSelection, AssetsDefinition, define_asset_job, in_proce
 from dagster_dbt import build_dbt_asset_selection
 
 from .execution import WAREHOUSE_RUN_TAG
-from .ingestion.assets import INGESTION_GROUP
-from .publish_asset import PUBLISHED_KEY
+from .ingestion import INGESTION_GROUP
+from .publish import PUBLISHED_KEY
 
 
 def nightly_job():

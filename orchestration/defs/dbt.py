@@ -1,0 +1,86 @@
+"""The dbt project as Dagster assets; dbt tests become asset checks.
+
+The graph is read from target/manifest.json, prepared ahead by `mot parse` (`make parse`, which
+`make run/test/dev` call first). Loading the definitions never runs dbt: without a manifest it
+says to run `mot parse`. The assets are built on first use (build_dbt_assets), not at import.
+"""
+
+import json
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from ..dbt_project import require_manifest
+from ..settings import Settings
+from .execution import WAREHOUSE_POOL, is_transient, transient_retry_policy
+from .partitions import RANGE_END_TAG, RANGE_START_TAG, partition_window_vars  # noqa: F401 (names others import)
+from .resources import WarehouseResource, dbt_project_for
+
+class MomentsTranslator(DagsterDbtTranslator):
+    """Groups follow the model folders (staging / intermediate / marts); seeds get their own.
+
+    A dbt source maps onto the ingestion asset that loads it through the source's
+    `meta: {dagster: {asset_key: [raw, <table>]}}` (models/staging/*/_*__sources.yml), which the
+    base translator honours: staging hangs off the raw tables in one connected graph.
+    """
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+
+def build_dbt_assets(settings: Settings) -> AssetsDefinition:
+    """The dbt models, seeds and tests of the manifest `mot parse` wrote, built once per manifest."""
+    require_manifest(settings)
+    return _dbt_assets(settings.dbt_target, settings.dbt_target_dir, transient_retry_policy(settings))
+
+
+@cache
+def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
+    dbt_project = dbt_project_for(target, target_dir)
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        dagster_dbt_translator=MomentsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        pool=WAREHOUSE_POOL,
+        retry_policy=retry_policy,
+    )
+    def moments_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        # Asking for `warehouse` holds the night lock (resources.py) while dbt writes; profiles.yml
+        # reads the file's path from the environment of the dbt process.
+        os.environ["MOT_WAREHOUSE_PATH"] = warehouse.path
+        window = partition_window_vars(context.run.tags)
+        args = ["build", *(["--vars", json.dumps(window)] if window else [])]
+        if window:
+            context.log.info(f"dbt build for the partition window {window['window_start']}..{window['window_end']}")
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        error = invocation.get_error()
+        if error is not None:
+            if is_transient(error):
+                raise error  # the retry policy tries again, with backoff
+            # A failing test or a broken model fails the same way on every retry.
+            raise Failure(description=str(error), allow_retries=False) from error
+
+    return moments_dbt_assets
+
+
+def mart_keys(dbt_assets_def: AssetsDefinition) -> list[AssetKey]:
+    return [spec.key for spec in dbt_assets_def.specs if spec.group_name == "marts"]
+
+
+def __getattr__(name: str):
+    # The assets with the default settings, for code that predates build_dbt_assets.
+    if name == "moments_dbt_assets":
+        return build_dbt_assets(Settings.from_env())
+    if name == "MART_KEYS":
+        return mart_keys(build_dbt_assets(Settings.from_env()))
+    raise AttributeError(name)
+

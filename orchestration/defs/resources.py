@@ -1,0 +1,78 @@
+"""Dagster resources: the DuckDB warehouse, the landing folder, the dbt CLI."""
+
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from dagster import ConfigurableResource, InitResourceContext
+from dagster_dbt import DbtCliResource, DbtProject
+
+from .. import guard
+from ..dbt_project import DBT_EXECUTABLE
+from ..settings import PROJECT_DIR, Settings
+
+
+@cache
+def dbt_project_for(target: str = "duckdb", target_dir: Path = PROJECT_DIR / "target") -> DbtProject:
+    """The dbt project at the repository root as dagster-dbt sees it, once per target."""
+    return DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target=target, target_path=target_dir)
+
+
+def project(settings: Settings) -> DbtProject:
+    return dbt_project_for(settings.dbt_target, settings.dbt_target_dir)
+
+
+class WarehouseResource(ConfigurableResource):
+    """The working DuckDB file. One night at a time: a run that uses it holds the night lock
+    (orchestration/guard.py) from the moment its resources are set up until the run ends, however
+    the run was started (`mot run`, the schedule, a sensor, the UI)."""
+
+    path: str
+    memory_limit: str = "4GB"
+    threads: int = 2
+    lock_timeout_seconds: float = 7200.0
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        guard.acquire(Path(self.path), self.lock_timeout_seconds, log=context.log.info if context.log else print)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        guard.release(Path(self.path))
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        conn = duckdb.connect(
+            self.path,
+            read_only=read_only,
+            config={"memory_limit": self.memory_limit, "threads": self.threads},
+        )
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+class PathsResource(ConfigurableResource):
+    landing_dir: str
+    published_path: str
+    reports_dir: str
+
+
+def build_resources(settings: Settings) -> dict:
+    settings.export()
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse_path),
+            memory_limit=settings.duckdb_memory_limit,
+            threads=settings.duckdb_threads,
+            lock_timeout_seconds=settings.lock_timeout_seconds,
+        ),
+        "paths": PathsResource(
+            landing_dir=str(settings.landing_dir),
+            published_path=str(settings.published_path),
+            reports_dir=str(settings.reports_dir),
+        ),
+        "dbt": DbtCliResource(project_dir=project(settings), target=settings.dbt_target, dbt_executable=DBT_EXECUTABLE),
+    }
