@@ -11,6 +11,14 @@ from .resources import PathsResource, WarehouseResource
 PUBLISHED_KEY = AssetKey(["published", "marts"])
 
 
+def write_gate_report(instance, run_id: str, reports_dir: Path) -> Path:
+    """The gate report of a run from its event log (reports/gate/last.json and runs/<run id>.json)."""
+    from .. import gate_report
+
+    events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event is not None]
+    return gate_report.write(reports_dir, gate_report.build(events, run_id))
+
+
 @cache
 def build_published_marts(mart_keys: tuple[AssetKey, ...]) -> AssetsDefinition:
     return asset(
@@ -37,6 +45,9 @@ def _publish(context: AssetExecutionContext, warehouse: WarehouseResource, paths
     from ..reports.html_report import report_dir, write_report
 
     report = write_report(Path(paths.published_path), report_dir(Path(paths.reports_dir)))
+    # The gate report of this night, whoever started it (the schedule, the UI, `mot run`): every
+    # check has run by now, since publish waits for all of them.
+    write_gate_report(context.instance, context.run.run_id, Path(paths.reports_dir))
 
     return MaterializeResult(
         metadata={

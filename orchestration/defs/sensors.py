@@ -25,6 +25,7 @@ from ..alerts import FailedStep, build_alert_payload, send_alert
 from ..settings import Settings
 from .ingestion import raw_asset_key, table_specs
 from .partitions import RANGE_END_TAG, RANGE_START_TAG, is_daily_sharded, shard_date, web_event_partitions
+from .publish import write_gate_report
 from .resources import PathsResource
 
 # A file modified this recently may still be being copied: it is picked up at a later tick.
@@ -155,6 +156,8 @@ def build_alert_on_run_failure(settings: Settings | None = None):
         )
         webhook = (settings or Settings.from_env()).alert_webhook_url or None
         send_alert(payload, Path(paths.reports_dir), webhook, context.log)
+        # A failed night's gate report too (a successful one is written by publish), however it started.
+        write_gate_report(context.instance, run.run_id, Path(paths.reports_dir))
 
     return alert_on_run_failure
 

@@ -208,3 +208,10 @@ def test_gate_samples_and_data_docs_mask_pii(tmp_path):
     for text in shown:
         for secret in secrets:
             assert secret not in text
+
+
+def test_a_night_started_through_dagster_writes_its_gate_report(nightly):
+    """Not only `mot run`: the publish step writes the night's gate report (the failure sensor a failed one's)."""
+    report = json.loads((nightly.settings.reports_dir / "gate" / "last.json").read_text())
+    assert report["run_id"] == nightly.result.run_id
+    assert report["checks_passed"] > 0
