@@ -127,3 +127,33 @@ def test_a_symbolic_link_out_of_the_landing_folder_is_not_read(tmp_path, conn):
     reports = ingest_table(conn, spec, landing)
     assert [r.source_file for r in reports] == ["crm/time_logs.csv"]
     assert conn.execute("select owner_id from raw.crm_time_logs").fetchall() == [("o1",)]
+
+
+# -- the raw tables follow the files and the configuration, not the history -------------------------
+
+def test_a_changed_mapping_or_time_zone_loads_the_same_files_again(tmp_path, conn):
+    from orchestration.ingestion.loader import mapping_fingerprint
+
+    landing = tmp_path / "landing"
+    (landing / "crm").mkdir(parents=True)
+    (landing / "crm" / "time_logs.csv").write_text("Owner,Day,Hours,Rep\no1,2026-01-02,7,r1\n")
+    path = tmp_path / "s.yml"
+    path.write_text(TIME_LOGS % '"crm/time_logs*.csv"')
+    first = next(s for s in load_config(path) if s.raw_table == "crm_time_logs")
+    [report] = ingest_table(conn, first, landing)
+    assert report.status == "loaded"
+    [again] = ingest_table(conn, first, landing)
+    assert again.status == "unchanged"  # same bytes, same mapping: nothing to do
+
+    path.write_text((TIME_LOGS % '"crm/time_logs*.csv"').replace("owner_id: Owner", "owner_id: Rep"))
+    remapped = next(s for s in load_config(path) if s.raw_table == "crm_time_logs")
+    assert mapping_fingerprint(remapped) != mapping_fingerprint(first)
+    [report] = ingest_table(conn, remapped, landing)
+    assert report.status == "replaced" and "mapping changed" in report.message
+    assert conn.execute("select owner_id from raw.crm_time_logs").fetchall() == [("r1",)]  # not both
+
+    path.write_text((TIME_LOGS % '"crm/time_logs*.csv"').replace("owner_id: Owner", "owner_id: Rep")
+                    .replace("timezone: UTC", "timezone: Europe/Berlin"))
+    [report] = ingest_table(conn, next(s for s in load_config(path) if s.raw_table == "crm_time_logs"), landing)
+    assert report.status == "replaced"
+    assert conn.execute("select count(*), min(_source_timezone) from raw.crm_time_logs").fetchone() == (1, "Europe/Berlin")
