@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -82,11 +83,14 @@ def publish_manifest(conn: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     return {table: record for table, record in records.items() if record is not None}
 
 
-def table_checksums(database: Path) -> dict[str, tuple[int, str]]:
+def table_checksums(database: Path, ignore: Mapping[str, Iterable[str]] | None = None) -> dict[str, tuple[int, str]]:
     """(rows, md5 of the sorted rows) per table of a published file.
 
     Two publishes of the same data give the same checksums whatever order the rows were written in.
+    `ignore` leaves columns out, by table (e.g. when a source last brought rows, which is the
+    warehouse's history rather than its data).
     """
+    ignore = ignore or {}
     with duckdb.connect(str(database), read_only=True) as conn:
         # publish_info names the run and its time: it differs between two publishes of the same data.
         tables = [
@@ -97,10 +101,16 @@ def table_checksums(database: Path) -> dict[str, tuple[int, str]]:
         return {
             table: conn.execute(
                 f"""select count(*), coalesce(md5(string_agg(row_text, chr(10) order by row_text)), '')
-                    from (select cast(t as varchar) as row_text from main."{table}" t)"""
+                    from (select cast(t as varchar) as row_text from (select * {_exclude(ignore.get(table))}
+                                                                      from main."{table}") t)"""
             ).fetchone()
             for table in tables
         }
+
+
+def _exclude(columns: Iterable[str] | None) -> str:
+    names = sorted(columns or [])
+    return f"exclude ({', '.join(f'{chr(34)}{name}{chr(34)}' for name in names)})" if names else ""
 
 
 def _build(warehouse_path: Path, target: Path, schema: str, run_id: str, manifest_path: Path) -> dict[str, int]:

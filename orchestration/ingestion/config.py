@@ -33,7 +33,7 @@ import codecs
 import difflib
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -165,7 +165,12 @@ class TableSpec:
         """The files every mapping of the table reads, each once, sorted."""
         if not self.configured:
             return []
-        return sorted({p for m in self.mappings for p in Path(landing_dir).glob(m.files) if p.is_file()})
+        landing = Path(landing_dir)
+        root = landing.resolve()
+        # A symbolic link inside the landing folder that points outside it is not read: the folder
+        # is the one place exports come from.
+        return sorted({p for m in self.mappings for p in landing.glob(m.files)
+                       if p.is_file() and p.resolve().is_relative_to(root)})
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -366,6 +371,17 @@ def _sources_of(path: Path, document: dict) -> dict:
     return sources
 
 
+def _check_files_pattern(where: str, pattern: str) -> None:
+    """A `files:` glob names files inside the landing folder: relative, and never through `..`."""
+    parts = PurePosixPath(pattern.replace("\\", "/")).parts
+    if pattern.startswith(("/", "\\", "~")) or (len(pattern) > 1 and pattern[1] == ":"):
+        raise ConfigError(f"{where}: {pattern!r} is absolute; write it relative to the landing folder "
+                          f"(e.g. crm/contacts*.csv)")
+    if ".." in parts:
+        raise ConfigError(f"{where}: {pattern!r} leaves the landing folder ('..'); write it relative to the "
+                          f"landing folder, below it")
+
+
 def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, origin: str,
            mapping_name: str | None = None) -> TableSpec:
     named = f"[name={mapping_name}]" if mapping_name is not None else ""
@@ -378,6 +394,7 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
             raise ConfigError(f"{where}: missing '{key}'")
     if doc["format"] not in FORMATS:
         raise ConfigError(f"{where}.format: {doc['format']!r} is not one of {sorted(FORMATS)}")
+    _check_files_pattern(f"{where}.files", str(doc["files"]))
     if not isinstance(doc["columns"], dict):
         raise ConfigError(f"{where}.columns: expected a mapping canonical_column: export column")
     columns = []

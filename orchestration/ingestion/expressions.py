@@ -77,9 +77,46 @@ def columns_of(expr: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.column for t in tokenize(expr) if t.kind == "ident"))
 
 
+# lpad/rpad allocate what their length asks for: a mapping file must not be able to ask for gigabytes.
+PAD_FUNCTIONS = frozenset({"lpad", "rpad"})
+MAX_PAD_LENGTH = 1000
+
+
 def render(expr: str, column_sql: Callable[[str], str]) -> str:
-    """The expression as SQL, each source column replaced by `column_sql(name)`."""
-    return " ".join(column_sql(t.column) if t.kind == "ident" else t.text for t in tokenize(expr))
+    """The expression as SQL, each source column replaced by `column_sql(name)`, and the length of
+    every lpad/rpad capped at MAX_PAD_LENGTH."""
+    tokens = tokenize(expr)
+    texts = [column_sql(t.column) if t.kind == "ident" else t.text for t in tokens]
+    for start, token in enumerate(tokens):
+        if token.kind == "word" and token.text.lower() in PAD_FUNCTIONS:
+            length = _second_argument(tokens, start + 1)
+            if length is not None:
+                first, last = length
+                texts[first] = f"least(({texts[first]}"
+                texts[last] = f"{texts[last]}), {MAX_PAD_LENGTH})"
+    return " ".join(texts)
+
+
+def _second_argument(tokens: list[Token], at: int) -> tuple[int, int] | None:
+    """The first and last token index of a call's second argument, the call's "(" at `at`."""
+    if at >= len(tokens) or tokens[at].text != "(":
+        return None
+    depth, commas, first = 0, 0, None
+    for i in range(at, len(tokens)):
+        text = tokens[i].text
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+            if depth == 0:
+                return (first, i - 1) if first is not None and commas == 1 and i - 1 >= first else None
+        elif text == "," and depth == 1:
+            commas += 1
+            if commas == 1:
+                first = i + 1
+            elif commas == 2:
+                return (first, i - 1) if i - 1 >= first else None
+    return None
 
 
 def check(expr: str, condition: bool = False) -> None:

@@ -17,7 +17,7 @@ import duckdb
 
 from .config import TableSpec
 from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, PSEUDO_COLUMNS, RAW_RECORD_LIMIT, FileRejected, Staged, StagedBatch,
-                      is_gzip, mapped_columns, missing_message, one_file_at_a_time, sql_path, sql_text)
+                      is_gzip, mapped_columns, missing_message, one_file_at_a_time, sql_identifier, sql_path, sql_text)
 
 GA4_PARAMS = ("STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, double_value VARCHAR, "
               "float_value VARCHAR))[]")
@@ -188,7 +188,7 @@ def _read_clean(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], li
     except duckdb.Error:
         return {}  # e.g. bytes that are not UTF-8: the line reader says which line
     batch.cleanup.append("drop table if exists _clean")
-    empty = " and ".join(f'"{name}" is null' for name in types)
+    empty = " and ".join(f"{sql_identifier(name)} is null" for name in types)
     stats = {
         path: (rows, empty_rows, first)
         for path, rows, empty_rows, first in conn.execute(
@@ -212,14 +212,14 @@ def _clean_records_query(spec: TableSpec, clean: dict[str, tuple[Path, int]]) ->
 
     def field_sql(name: str) -> str:
         top, *rest = name.split(".")
-        ref = f'"{top}"'
+        ref = sql_identifier(top)
         if not rest:
             return ref if types[top] != "JSON" else f"cast({ref} as varchar)"
         if types[top] == "JSON":
             return f"json_extract_string({ref}, {sql_text(json_path('.'.join(rest)))})"
-        return ref + "".join(f'."{part}"' for part in rest)
+        return ref + "".join(f".{sql_identifier(part)}" for part in rest)
 
-    fields = [f"nullif(trim({field_sql(name)}), '') as \"s:{name}\"" for name in paths]
+    fields = [f"nullif(trim({field_sql(name)}), '') as {sql_identifier('s:' + name)}" for name in paths]
     fields += _param_fields(params)
     files = ", ".join(
         f"({sql_text(str(path))}, {sql_text(relative)}, {sql_text(path.name)}, {first})"
@@ -315,7 +315,7 @@ def _records_query(spec: TableSpec, numbered: str, file_name_column: str,
     selects unreadable lines as (file, line number, text, error): the query staging each line's record."""
     paths, params, extract = _mapped_fields(spec)
     top_level = _top_level(spec)
-    fields = [f"nullif(trim(_fields[{i + 1}]), '') as \"s:{name}\"" for i, name in enumerate(paths)]
+    fields = [f"nullif(trim(_fields[{i + 1}]), '') as {sql_identifier('s:' + name)}" for i, name in enumerate(paths)]
     fields += _param_fields(params)
     params_sql = _params_sql(f"_fields[{len(paths) + 1}]") if params else "null"
     if spec.extra == "keep":
@@ -357,7 +357,7 @@ def _param_fields(params: list[str]) -> list[str]:
     """A `param:<key>` column: the value of that key in the record's GA4 parameters (`_params`)."""
     return [
         f"nullif(trim(list_filter(_params, p -> p.k = {sql_text(name.removeprefix(PARAM_PREFIX))})[1].v), '') "
-        f"as \"s:{name}\""
+        f"as {sql_identifier('s:' + name)}"
         for name in params
     ]
 
@@ -376,7 +376,7 @@ def _final_select(spec: TableSpec, file_name_column: str) -> str:
     def column_sql(name: str) -> str:
         if name in PSEUDO_COLUMNS:  # "_row_number": the staged column of that name
             return file_name_column if name == FILE_NAME_COLUMN else None
-        return f'"s:{name}"'
+        return sql_identifier(f"s:{name}")
 
     selects, _ = mapped_columns(spec, column_sql, [], "field")
     return f"""select _source_file, _row_number, _line_number, _raw_record, _structural, {', '.join(selects)},

@@ -22,11 +22,13 @@ files per transaction, CSV and Parquet files one per transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,7 +52,8 @@ METADATA_COLUMNS = (
 )
 # Columns added to ingest.load_log / ingest.quarantine after their first release: added in place
 # (`add column if not exists`) so a warehouse built before keeps working.
-LOAD_LOG_ADDED = (("rows_skipped", "BIGINT"), ("rows_duplicate_id", "BIGINT"), ("mapping", "VARCHAR"))
+LOAD_LOG_ADDED = (("rows_skipped", "BIGINT"), ("rows_duplicate_id", "BIGINT"), ("mapping", "VARCHAR"),
+                  ("mapping_fingerprint", "VARCHAR"))
 QUARANTINE_ADDED = (("mapping", "VARCHAR"),)
 # Header readers for the column-name check; JSON lines have none (a NULL field is left out of a record).
 HEADERS = {"csv": lambda conn, spec, path: csv_header(spec, path), "parquet": parquet_fields}
@@ -78,9 +81,27 @@ class FileReport:
     rows_skipped: int = 0  # excluded by the mapping's `where:`
     rows_duplicate_id: int = 0  # loaded rows whose declared id an earlier row of the file has
     mapping: str | None = None  # the mapping's name when the table has several
+    mapping_fingerprint: str | None = None  # what the file was loaded with (see mapping_fingerprint)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def mapping_fingerprint(spec: TableSpec) -> str:
+    """A digest of everything in a mapping that changes the rows a file loads as (columns, value
+    maps, formats, time zone, where, CSV options); not its glob, origin or descriptions. A file is
+    loaded again when this changes, so the raw tables follow the files and the configuration, not
+    the history of earlier configurations."""
+    def without_descriptions(value):
+        if isinstance(value, dict):
+            return {k: without_descriptions(v) for k, v in value.items() if k != "description"}
+        if isinstance(value, (list, tuple)):
+            return [without_descriptions(v) for v in value]
+        return value
+
+    shape = asdict(replace(spec, files="", origin="", alternatives=()))
+    text = json.dumps(without_descriptions(shape), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
@@ -168,40 +189,49 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
         facts = list(pool.map(file_facts, paths))
     checksums = [checksum for checksum, _ in facts]
     line_counts = {path: lines for path, (_, lines) in zip(paths, facts)}
-    latest = dict(conn.execute(
-        f"""select source_file, file_checksum from (
-                select source_file, file_checksum,
+    fingerprint = mapping_fingerprint(spec)
+    loaded_with = {}  # file -> the mapping fingerprint its latest load used
+    latest = {}
+    for source_file, file_checksum, used in conn.execute(
+        f"""select source_file, file_checksum, mapping_fingerprint from (
+                select source_file, file_checksum, mapping_fingerprint,
                        row_number() over (partition by source_file order by loaded_at desc) as recency
                 from {META_SCHEMA}.load_log
                 where raw_table = ? and mapping is not distinct from ? and status in {LOADED}
             ) where recency = 1""",
         [spec.raw_table, spec.mapping_name],
-    ).fetchall())
+    ).fetchall():
+        latest[source_file], loaded_with[source_file] = file_checksum, used
     reports: list[FileReport] = []
     pending: list[tuple[Path, FileReport]] = []
     in_this_load: dict[str, str] = {}  # checksum -> file, for twins delivered together
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     for path, checksum in zip(paths, checksums):
         relative = path.relative_to(landing_dir).as_posix()
-        if latest.get(relative) == checksum:
+        if latest.get(relative) == checksum and loaded_with.get(relative) == fingerprint:
             reports.append(FileReport(spec.raw_table, relative, checksum, "unchanged", message="already loaded",
-                                      mapping=spec.mapping_name))
+                                      mapping=spec.mapping_name, mapping_fingerprint=fingerprint))
             continue
-        twin = next((name for name, digest in sorted(latest.items()) if digest == checksum and name != relative),
-                    None) or in_this_load.get(checksum)
+        # the same bytes loaded with another mapping (or time zone): load them again as it says now
+        remapped = latest.get(relative) == checksum
+        twin = None if remapped else next(
+            (name for name, digest in sorted(latest.items()) if digest == checksum and name != relative), None
+        ) or in_this_load.get(checksum)
         if twin is not None or path.stat().st_size == 0:
             status = "duplicate" if twin is not None else "empty"
             message = (f"{relative}: same content as {twin}, which is loaded; not loaded twice" if twin
                        else f"{relative}: empty file (0 bytes), nothing to load")
             if relative in latest:
                 message += "; the rows loaded before from this file are kept"
-            report = FileReport(spec.raw_table, relative, checksum, status, message=message, mapping=spec.mapping_name)
+            report = FileReport(spec.raw_table, relative, checksum, status, message=message, mapping=spec.mapping_name,
+                                mapping_fingerprint=fingerprint)
             _log(conn, uuid.uuid4().hex, report, loaded_at)
             reports.append(report)
             continue
         in_this_load[checksum] = relative
         report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded",
-                            mapping=spec.mapping_name)
+                            mapping=spec.mapping_name, mapping_fingerprint=fingerprint,
+                            message="the mapping changed since this file was loaded: loaded again" if remapped else "")
         pending.append((path, report))
         reports.append(report)
     unknown = _unknown_names(conn, spec, paths, landing_dir) if pending else None
@@ -265,7 +295,7 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             if not reports:
                 return
             for relative, report in reports.items():
-                notes = staged.notes.get(relative, [])
+                notes = ([report.message] if report.message else []) + staged.notes.get(relative, [])
                 report.extra_columns = staged.extra_columns.get(relative, [])
                 report.message = f"{relative}: " + "; ".join(notes) if notes else ""
             conn.execute("begin transaction")
@@ -315,11 +345,12 @@ def _with_counts(spec: TableSpec, report: FileReport) -> str:
 def _log(conn, load_id: str, report: FileReport, loaded_at: datetime) -> None:
     conn.execute(
         f"""insert into {META_SCHEMA}.load_log (load_id, raw_table, source_file, file_checksum, status, rows_read,
-                rows_loaded, rows_quarantined, message, loaded_at, rows_skipped, rows_duplicate_id, mapping)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                rows_loaded, rows_quarantined, message, loaded_at, rows_skipped, rows_duplicate_id, mapping,
+                mapping_fingerprint)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [load_id, report.raw_table, report.source_file, report.file_checksum, report.status,
          report.rows_read, report.rows_loaded, report.rows_quarantined, report.message, loaded_at,
-         report.rows_skipped, report.rows_duplicate_id, report.mapping],
+         report.rows_skipped, report.rows_duplicate_id, report.mapping, report.mapping_fingerprint],
     )
 
 

@@ -76,6 +76,12 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def sql_identifier(name: str) -> str:
+    """A name from a mapping file (a JSON path, a header) as a quoted SQL identifier: a double
+    quote inside it is doubled, so the name can never end the identifier and go on as SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def file_facts(path: Path) -> tuple[str, int]:
     """The file's SHA-256 and its number of lines (a last line without a newline counts), in one read."""
     digest, lines, last = hashlib.sha256(), 0, b"\n"
