@@ -28,9 +28,14 @@ def check_landing(landing_dir: Path) -> None:
                          "(pass --landing or set MOT_LANDING_DIR)")
 
 
-def landing_files(specs, landing_dir: Path) -> list[tuple[str, Path]]:
-    """(raw table, file) for every landing file a configured table reads."""
-    return [(spec.raw_table, path) for spec in specs for path in spec.landing_files(landing_dir)]
+def landing_files(specs, landing_dir: Path) -> list[tuple[str, str, Path]]:
+    """(raw table, mapping fingerprint, file) for every landing file a configured table reads, with
+    the mapping that reads it (a table may have several), as the loader pairs them."""
+    from .ingestion.loader import mapping_fingerprint
+
+    return [(mapping.raw_table, mapping_fingerprint(mapping), path)
+            for spec in specs for mapping in (spec.mappings if spec.alternatives else [spec])
+            for path in mapping.landing_files(landing_dir)]
 
 
 def _sha256(path: Path) -> str:
@@ -44,9 +49,10 @@ def _sha256(path: Path) -> str:
 def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_path: Path) -> list[str]:
     """The landing files (relative names) this night would load, or a reason to run anyway.
 
-    Empty means there is nothing to do: every file is in the load log with the same checksum
-    (whatever became of it: loaded, unchanged, a duplicate, rejected) and the newest load is
-    older than the published file. Anything unknown makes the list non-empty.
+    Empty means there is nothing to do: every file is in the load log with the same checksum and
+    the same mapping (whatever became of it: loaded, unchanged, a duplicate, rejected) and the
+    newest load is older than the published file. Anything unknown makes the list non-empty: a
+    changed mapping or time zone reloads the files it reads (the loader's rule), so it is new too.
     """
     landing_dir = Path(landing_dir)
     if not Path(published_path).exists():
@@ -55,7 +61,8 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
         return ["(no warehouse yet)"]
     try:
         with duckdb.connect(str(warehouse_path), read_only=True) as wh:
-            known = set(wh.execute("select raw_table, source_file, file_checksum from ingest.load_log").fetchall())
+            known = set(wh.execute(
+                "select raw_table, source_file, file_checksum, mapping_fingerprint from ingest.load_log").fetchall())
             last_load = wh.execute(
                 "select max(loaded_at) from ingest.load_log where status in ('loaded', 'replaced')").fetchone()[0]
         with duckdb.connect(str(published_path), read_only=True) as bi:
@@ -66,9 +73,9 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
         return ["(loaded data not yet published)"]
     files = landing_files(specs, landing_dir)
     with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL
-        checksums = list(pool.map(_sha256, [path for _, path in files]))
+        checksums = list(pool.map(_sha256, [path for _, _, path in files]))
     return [
         path.relative_to(landing_dir).as_posix()
-        for (table, path), checksum in zip(files, checksums)
-        if (table, path.relative_to(landing_dir).as_posix(), checksum) not in known
+        for (table, fingerprint, path), checksum in zip(files, checksums)
+        if (table, path.relative_to(landing_dir).as_posix(), checksum, fingerprint) not in known
     ]

@@ -102,6 +102,19 @@ def test_a_night_with_no_new_file_says_so_and_does_not_republish(two_nights):
     assert digest(two_nights.published) == before
 
 
+def test_a_changed_mapping_is_new_data(two_nights, small_sample):
+    """The loader reloads files whose mapping or time zone changed: a night must not call that "no new data"."""
+    from dataclasses import replace
+
+    from orchestration import night
+    from orchestration.ingestion import load_config
+
+    specs = load_config()
+    assert night.new_or_changed(specs, small_sample, two_nights.warehouse, two_nights.published) == []
+    changed = [replace(s, timezone="Europe/Berlin") if s.raw_table == "crm_owners" else s for s in specs]
+    assert night.new_or_changed(changed, small_sample, two_nights.warehouse, two_nights.published) == ["crm/owners.csv"]
+
+
 def test_a_missing_landing_folder_is_an_error_that_names_it_and_publishes_nothing(two_nights):
     before = digest(two_nights.published)
     missing = two_nights.root / "no_such_landing"
