@@ -37,7 +37,14 @@ ifndef MOT_SOURCES_CONFIG
 endif
 	@$(BIN)/mot run $(RUN_ARGS)
 
-test: parse
+# The report's browser test drives Debian's chromium (Playwright's own download is not reachable
+# everywhere): installed from apt when missing, so `make test` needs nothing installed by hand.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the report's browser test"
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null
+
+test: parse $(CHROMIUM)
 	$(BIN)/pytest
 
 # The Dagster UI, schedules and sensors on http://127.0.0.1:$(DAGSTER_PORT); the instance config
