@@ -87,22 +87,30 @@ def render(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _metadata(event_data) -> dict:
+    return {key: getattr(value, "value", value) for key, value in (event_data.metadata or {}).items()}
+
+
+def _dbt_test_failure(name: str, status: str, severity: str, metadata: dict) -> dict:
+    """A failed dbt test: dagster-dbt gives its status and failing row count, not the rows themselves."""
+    return {
+        "expectation": "dbt test",
+        "column": None,
+        "severity": severity,
+        "unexpected_count": metadata.get("dagster_dbt/failed_row_count"),
+        "sample_values": [],
+        "sample_rows": [],
+        "detail": f"status {status}; rerun `dbt test --select {name} --store-failures` to keep the failing rows",
+    }
+
+
 def _check_entry(evaluation) -> dict:
-    metadata = {key: getattr(value, "value", value) for key, value in (evaluation.metadata or {}).items()}
+    metadata = _metadata(evaluation)
     asset = "/".join(evaluation.asset_key.path)
     details = metadata.get("failure_details")
     if details is None and not evaluation.passed:
-        # A dbt test: dagster-dbt gives its status and failing row count, not the rows themselves.
-        details = [{
-            "expectation": "dbt test",
-            "column": None,
-            "severity": str(getattr(evaluation.severity, "value", evaluation.severity)).lower(),
-            "unexpected_count": metadata.get("dagster_dbt/failed_row_count"),
-            "sample_values": [],
-            "sample_rows": [],
-            "detail": f"status {metadata.get('status', 'fail')}; rerun `dbt test --select {evaluation.check_name} "
-            "--store-failures` to keep the failing rows",
-        }]
+        severity = str(getattr(evaluation.severity, "value", evaluation.severity)).lower()
+        details = [_dbt_test_failure(evaluation.check_name, metadata.get("status", "fail"), severity, metadata)]
     return {
         "check": evaluation.check_name,
         "asset": asset,
@@ -113,7 +121,7 @@ def _check_entry(evaluation) -> dict:
 
 
 def _failed_test_observation(observation) -> dict | None:
-    metadata = {key: getattr(value, "value", value) for key, value in (observation.metadata or {}).items()}
+    metadata = _metadata(observation)
     unique_id = str(metadata.get("unique_id") or "")
     status = str(metadata.get("status") or "").lower()
     if not unique_id.startswith("test.") or status not in {"fail", "error"}:
@@ -125,15 +133,7 @@ def _failed_test_observation(observation) -> dict | None:
         "asset": asset,
         "table": asset.replace("/", "."),
         "suite": None,
-        "failures": [{
-            "expectation": "dbt test",
-            "column": None,
-            "severity": "error",
-            "unexpected_count": metadata.get("dagster_dbt/failed_row_count"),
-            "sample_values": [],
-            "sample_rows": [],
-            "detail": f"status {status}; rerun `dbt test --select {name} --store-failures` to keep the failing rows",
-        }],
+        "failures": [_dbt_test_failure(name, status, "error", metadata)],
     }
 
 

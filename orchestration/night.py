@@ -9,7 +9,6 @@ nothing, so BI keeps the very same file.
 
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,16 +33,15 @@ def landing_files(specs, landing_dir: Path) -> list[tuple[str, str, Path]]:
     from .ingestion.loader import mapping_fingerprint
 
     return [(mapping.raw_table, mapping_fingerprint(mapping), path)
-            for spec in specs for mapping in (spec.mappings if spec.alternatives else [spec])
+            for spec in specs for mapping in spec.mappings
             for path in mapping.landing_files(landing_dir)]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _checksum(path: Path) -> str:
+    """The file's checksum as the loader records it in the load log (one definition for both)."""
+    from .ingestion.staging import file_facts
+
+    return file_facts(path)[0]
 
 
 def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_path: Path) -> list[str]:
@@ -73,7 +71,7 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
         return ["(loaded data not yet published)"]
     files = landing_files(specs, landing_dir)
     with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL
-        checksums = list(pool.map(_sha256, [path for _, _, path in files]))
+        checksums = list(pool.map(_checksum, [path for _, _, path in files]))
     return [
         path.relative_to(landing_dir).as_posix()
         for (table, fingerprint, path), checksum in zip(files, checksums)
