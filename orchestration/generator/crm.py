@@ -10,6 +10,7 @@ import math
 import duckdb
 
 from .context import DAY, Ctx
+from . import reputation
 from .params import BUCKETS, NEVER
 from .sql import lit, one_of, pick, sql_list
 
@@ -150,6 +151,11 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
             for name in ("proposal_rate", "win_rate")}
     start_month = ctx.start.year * 12 + ctx.start.month - 1
     nps = sql_list(p.nps_by_cohort)
+    # the public rating in force at zmot moves P(fmot) and P(deal | fmot): see reputation.py
+    fmot_band = reputation.multiplier_sql(ctx, "fmot", "planted_rating_band")
+    deal_band = reputation.multiplier_sql(ctx, "deal", "planted_rating_band")
+    review_share = (f"CASE sentiment WHEN 'promoter' THEN {p.review_share_promoters!r} "
+                    f"WHEN 'passive' THEN {p.review_share_passives!r} ELSE {p.review_share_detractors!r} END")
 
     def before_end(expr: str) -> str:
         return f"CASE WHEN {expr} < {end} THEN {expr} END"
@@ -157,7 +163,8 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
     con.execute(f"""
         CREATE OR REPLACE TABLE story AS
         WITH planned AS (
-            SELECT l.*, {pick("u('s.bucket', idx)", list(enumerate(p.bucket_mix)))} AS planned_bucket
+            SELECT l.*, {pick("u('s.bucket', idx)", list(enumerate(p.bucket_mix)))} AS planned_bucket,
+                   {reputation.band_sql(ctx, 'zmot_s')} AS planted_rating_band
             FROM leads l
         ), bounded AS (
             -- delays stay >= 2 s inside the bucket, after the CRM record exists and before the
@@ -176,7 +183,7 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                              WHEN 'email' THEN 'EMAIL'
                              ELSE CASE WHEN u('s.mtype', idx) < 0.5 THEN 'CALL' ELSE 'EMAIL' END END AS attempt_type,
                    u('s.unq', idx) < {p.unqualified_first_responder!r} AS attempt_unqualified,
-                   bucket < {NEVER} AND u('s.fmot', idx) < {sql_list(p.p_fmot)}[bucket + 1] AS is_fmot
+                   bucket < {NEVER} AND u('s.fmot', idx) < {sql_list(p.p_fmot)}[bucket + 1] * {fmot_band} AS is_fmot
             FROM bucketed
         ), engaged AS (
             SELECT a.*,
@@ -196,7 +203,7 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                         WHEN u('s.ftype', idx) < CASE WHEN pref = 'meeting' THEN 0.7 ELSE 0.2 END THEN 'meeting_completed'
                         ELSE 'call_long' END AS fmot_kind,
                    CASE WHEN bucket < {NEVER} THEN ui('s.extra', idx, {MAX_EXTRAS + 1}) ELSE 0 END AS n_extra,
-                   is_fmot AND u('d.has', idx) < {p.deal_rate!r} AS has_deal,
+                   is_fmot AND u('d.has', idx) < {p.deal_rate!r} * {deal_band} AS has_deal,
                    u('d.prop', idx) < {team['proposal_rate']} AS proposal,
                    u('d.win', idx) < {team['win_rate']} AS win
             FROM engaged
@@ -248,10 +255,11 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                CASE sentiment WHEN 'promoter' THEN 4 + (u('v.csat_score', idx) < 0.7)::INT
                               WHEN 'passive' THEN 3 + (u('v.csat_score', idx) < 0.5)::INT
                               ELSE 1 + ui('v.csat_score', idx, 3) END AS csat_score,
-               {before_end(f"CASE WHEN nps_ < {end} AND u('r.has', idx) < CASE sentiment WHEN 'promoter' THEN {p.review_share_promoters!r} ELSE {p.review_share_others!r} END THEN nps_ + {DAY} + ui('r.lag', idx, {20 * DAY}) END")} AS review_s,
+               {before_end(f"CASE WHEN nps_ < {end} AND u('r.has', idx) < {review_share} THEN nps_ + {DAY} + ui('r.lag', idx, {20 * DAY}) END")} AS review_s,
                CASE sentiment WHEN 'promoter' THEN 4 + (u('r.stars', idx) < 0.8)::INT
                               WHEN 'passive' THEN 3 + (u('r.stars', idx) < 0.5)::INT
-                              ELSE 1 + ui('r.stars', idx, 3) END AS stars,
+                              ELSE 1 + ui('r.stars', idx, 2) END AS stars,
+               {reputation.platform_sql("u('r.platform', idx)")} AS platform,
                (10 + ui('d.amount', idx, 190)) * CASE team WHEN 'Enterprise' THEN 75000 ELSE 25000 END AS amount_cents
         FROM sentiment
     """)
