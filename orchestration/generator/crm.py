@@ -151,9 +151,8 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
             for name in ("proposal_rate", "win_rate")}
     start_month = ctx.start.year * 12 + ctx.start.month - 1
     nps = sql_list(p.nps_by_cohort)
-    # the public rating in force at zmot moves P(fmot) and P(deal | fmot): see reputation.py
+    # the public rating in force at zmot moves P(fmot): see reputation.py
     fmot_band = reputation.multiplier_sql(ctx, "fmot", "planted_rating_band")
-    deal_band = reputation.multiplier_sql(ctx, "deal", "planted_rating_band")
     review_share = (f"CASE sentiment WHEN 'promoter' THEN {p.review_share_promoters!r} "
                     f"WHEN 'passive' THEN {p.review_share_passives!r} ELSE {p.review_share_detractors!r} END")
 
@@ -203,7 +202,7 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                         WHEN u('s.ftype', idx) < CASE WHEN pref = 'meeting' THEN 0.7 ELSE 0.2 END THEN 'meeting_completed'
                         ELSE 'call_long' END AS fmot_kind,
                    CASE WHEN bucket < {NEVER} THEN ui('s.extra', idx, {MAX_EXTRAS + 1}) ELSE 0 END AS n_extra,
-                   is_fmot AND u('d.has', idx) < {p.deal_rate!r} * {deal_band} AS has_deal,
+                   is_fmot AND u('d.has', idx) < {p.deal_rate!r} AS has_deal,
                    u('d.prop', idx) < {team['proposal_rate']} AS proposal,
                    u('d.win', idx) < {team['win_rate']} AS win
             FROM engaged

@@ -79,14 +79,12 @@ class Planted:
         ("1 <4.0", None, 4.0), ("2 4.0-4.3", 4.0, 4.3), ("3 >=4.3", 4.3, None),
     )
     public_reviews_per_day: float = 4.0  # at scale 1, by unknown authors
-    # Effect of the band in force at zmot, relative to the top band (the source's "rating above
-    # 4.3 stars" condition at the first moment of truth): on P(fmot) and on P(deal | fmot). A
-    # prospect who inquired before any review (no rating) gets `unrated`. Multipliers are
+    # Effect of the band in force at zmot on P(fmot), relative to the top band (the source's
+    # "rating above 4.3 stars" condition at the first moment of truth); purchase follows through
+    # fmot. A prospect who inquired before any review (no rating) gets `unrated`. Multipliers are
     # normalised so the average over the window's days is 1: the speed-to-lead rates stay as planted.
     band_fmot_relative: tuple[float, ...] = (0.6, 0.8, 1.0)
-    band_deal_relative: tuple[float, ...] = (0.7, 0.85, 1.0)
     unrated_fmot_relative: float = 0.8
-    unrated_deal_relative: float = 0.85
 
     anonymous_visitors_per_prospect: float = 1.5
     # Dirt.

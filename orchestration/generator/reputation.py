@@ -48,7 +48,7 @@ def planted_day_bands(ctx: Ctx) -> list[int | None]:
 
 
 def multipliers(ctx: Ctx, kind: str) -> dict[int | None, float]:
-    """Band -> multiplier of P(fmot) ('fmot') or P(deal | fmot) ('deal'), averaging 1 over days."""
+    """Band -> multiplier of P(fmot) (kind 'fmot'), averaging 1 over the window's days."""
     p = ctx.planted
     relative = dict(enumerate(getattr(p, f"band_{kind}_relative")))
     relative[None] = getattr(p, f"unrated_{kind}_relative")

@@ -40,7 +40,6 @@ def _create_tables(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
     band_case = "CASE " + " ".join(
         f"WHEN {' AND '.join(c for c in (f'rating >= {lo!r}' if lo is not None else '', f'rating < {hi!r}' if hi is not None else '') if c) or 'true'} THEN {i}"
         for i, (_, lo, hi) in enumerate(bands)) + " END"
-    m_f, m_d = reputation.multipliers(ctx, "fmot"), reputation.multipliers(ctx, "deal")
     team = {name: f"(CASE team {' '.join(f'WHEN {lit(t.name)} THEN {getattr(t, name)!r}' for t in p.teams)} END)"
             for name in ("proposal_rate", "win_rate")}
     con.execute(f"""
@@ -62,16 +61,14 @@ def _create_tables(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                s.zmot_us // 1000000 + {FUNNEL_WINDOW_DAYS * DAY} <= {ctx.end_s} AS has_full_window,
                CASE WHEN s.bucket < {NEVER} THEN {sql_list(p.p_fmot)}[s.bucket + 1] ELSE 0 END
                    * {reputation.multiplier_sql(ctx, "fmot", "s.planted_rating_band")} AS p_fmot,
-               {p.deal_rate!r} * {reputation.multiplier_sql(ctx, "deal", "s.planted_rating_band")}
-                   * {team['proposal_rate']} * {team['win_rate']} AS p_purchase_given_fmot
+               {p.deal_rate!r} * {team['proposal_rate']} * {team['win_rate']} AS p_purchase_given_fmot
         FROM story s
         JOIN day_ratings r ON r.d = (s.zmot_us // 1000000 - {ctx.start_s}) // {DAY};
     """)
-    assert m_f and m_d
 
 
 def _bands(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
-    m_f, m_d = reputation.multipliers(ctx, "fmot"), reputation.multipliers(ctx, "deal")
+    m_f = reputation.multipliers(ctx, "fmot")
     rows = con.execute("""
         SELECT band, count(*), count(*) FILTER (WHERE has_fmot), sum(p_fmot), sum(p_fmot * (1 - p_fmot)),
                count(*) FILTER (WHERE has_full_window), count(*) FILTER (WHERE has_full_window AND has_purchase),
@@ -85,7 +82,7 @@ def _bands(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
         label = ctx.planted.rating_bands[band][0] if band is not None else None
         out[label or "no rating yet"] = {
             "rating_band": label,
-            "planted_fmot_multiplier": round(m_f[band], 6), "planted_deal_multiplier": round(m_d[band], 6),
+            "planted_fmot_multiplier": round(m_f[band], 6),
             "leads": n, "leads_in_another_planted_band": mismatched,
             "fmot": {"leads": n, "reached": f, "realized_rate": round(f / n, 6) if n else None,
                      "wilson95": wilson(f, n), **_expected(sp, sv, n)},
