@@ -109,12 +109,7 @@ inquiries_after as (
     select
         months_with_window.published_month,
         max(case when months_with_window.window_end <= as_of.as_of_at then 1 else 0 end) = 1 as has_full_inquiry_window,
-        sum(
-            case
-                when journey.zmot_at >= months_with_window.window_start and journey.zmot_at < months_with_window.window_end
-                    then 1 else 0
-            end
-        ) as zmots_after
+        count(journey.prospect_id) as zmots_after
     from months_with_window
     cross join as_of
     left join journey
