@@ -165,8 +165,8 @@ def test_a_dagster_run_waits_for_the_night_holding_the_warehouse(small_sample, t
     from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions, define_asset_job, in_process_executor
 
     from conftest import settings_for
-    from orchestration.ingestion.assets import ingestion_assets
-    from orchestration.resources import build_resources
+    from orchestration.defs.ingestion import ingestion_assets
+    from orchestration.defs.resources import build_resources
 
     settings = settings_for(tmp_path, small_sample)
     job = define_asset_job("load_owners", selection=AssetSelection.assets(AssetKey(["raw", "crm_owners"])),

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, SkipReason, build_sensor_context
 
-from orchestration.dbt_assets import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.resources import PathsResource
-from orchestration.sensors import SETTLE_SECONDS, landing_files_sensor
+from orchestration.defs.dbt import RANGE_END_TAG, RANGE_START_TAG
+from orchestration.defs.resources import PathsResource
+from orchestration.defs.sensors import SETTLE_SECONDS, landing_files_sensor
 
 SNAPSHOTS = {"crm/contacts.csv": "Record ID,Create Date\nC-1,2026-01-01 10:00:00\n",
              "reviews/reviews.csv": "Review ID,Stars,Published at\nR-1,5,2026-01-01 10:00:00\n"}
