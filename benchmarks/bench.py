@@ -44,9 +44,13 @@ TARGETS = {
 
 @contextmanager
 def stopwatch(into: dict, key: str):
+    """Time one step into `into[key]`, with a line before and after it: a benchmark at scale 100
+    runs for many minutes, and a person watching should see which step it is in."""
+    print(f"  {key.removesuffix('_s')}…", flush=True)
     started = time.perf_counter()
     yield
     into[key] = round(time.perf_counter() - started, 3)
+    print(f"  {key.removesuffix('_s')}: {into[key]:.1f}s", flush=True)
 
 
 def env_for(warehouse: Path, landing: Path, root: Path, memory_limit: str) -> dict:
@@ -324,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench_scale(scale, root, args.seed, args.memory_limit))
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+    print("definitions load, best of 3 fresh interpreters, and its floor…", flush=True)
     load_s = definitions_load_s()
     floor = definitions_load_floor_s()
     checks = verdicts(results, load_s)

@@ -166,11 +166,12 @@ def _run_nightly_job(settings: Settings, verbose: bool):
 
     from .definitions import build_definitions
     from .defs.execution import free_slots_of_dead_nights
-    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs
+    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs, stage_totals
 
     instance = DagsterInstance.get()
     free_slots_of_dead_nights(instance, log=click.echo)
-    job = build_definitions(settings).resolve_job_def("nightly")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("nightly")
     if verbose:
         # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
         quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -178,7 +179,7 @@ def _run_nightly_job(settings: Settings, verbose: bool):
     log_path = night_log_path(settings.reports_dir)
     click.echo(f"nightly job started; Dagster's and dbt's output: {log_path} (--verbose prints it)")
     out = sys.stdout
-    handler = StageHandler(out)
+    handler = StageHandler(out, totals=stage_totals(defs.resolve_asset_graph()))
     with open(log_path, "a", buffering=1, encoding="utf-8") as log_file, \
             contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
         job = job.with_logger_defs(stage_logger_defs(log_file, out, handler))
