@@ -103,8 +103,7 @@ class StageHandler(logging.Handler):
                 found = parse_progress(str(meta.get("orig_message") if isinstance(meta, dict) else "")
                                        or record.getMessage())
                 if found:
-                    table, done, total = found
-                    self.bar.set_postfix_str(f"{table} {done}/{total} shards", refresh=True)
+                    self._on_progress(*found)
         except Exception:  # the terminal must never break a night
             pass
 
@@ -117,13 +116,21 @@ class StageHandler(logging.Handler):
                         dynamic_ncols=True, bar_format="{desc} {bar} {n_fmt}/{total_fmt} {elapsed}{postfix}")
 
     def _advance(self, name: str, kind: str) -> None:
-        """One unit of a stage's bar: a raw table loaded, a check evaluated, a dbt node built or tested."""
+        """One unit of a stage's bar: a raw table loaded, a check evaluated (dbt's step reports its
+        own progress: its events arrive together when dbt has finished, see defs/dbt.py)."""
         if self.bar is None or name != self.current:
             return
         counts = {"ingest": ("STEP_SUCCESS", "STEP_FAILURE"), "publish": ("STEP_SUCCESS", "STEP_FAILURE"),
-                  "dbt build": ("ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION")}.get(name, ("ASSET_CHECK_EVALUATION",))
+                  "dbt build": ()}.get(name, ("ASSET_CHECK_EVALUATION",))
         if kind in counts:
             self.bar.update(1)
+
+    def _on_progress(self, what: str, done: int, total: int) -> None:
+        if self.current == "dbt build":  # models, seeds and tests dbt has finished, of all it runs
+            self.bar.total, self.bar.n = total, done
+            self.bar.refresh()
+        else:  # the shards of a daily-sharded table, within the ingest stage's count of tables
+            self.bar.set_postfix_str(f"{what} {done}/{total} shards", refresh=True)
 
     def _on_event(self, event) -> None:
         kind, name = event.event_type_value, stage_of(event.step_key)
