@@ -34,6 +34,25 @@ class MomentsTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """Every dbt test check says what it tests: the test's own description when its YAML gives
+        one, otherwise one written from the test (the checks list in the UI is read by people)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
+
+
+def describe_dbt_test(test: Mapping[str, Any]) -> str:
+    """"dbt test not_null on identity_id (models/intermediate/_intermediate__models.yml)"."""
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    column = test.get("column_name") or kwargs.get("column_name")
+    detail = {k: v for k, v in kwargs.items() if k not in ("column_name", "model") and not str(v).startswith("{{")}
+    what = f"dbt test {metadata['name']}" if metadata else f"dbt singular test {test['name']}"
+    return (what + (f" on {column}" if column else "") + (f" {json.dumps(detail, default=str)}" if detail else "")
+            + f" ({test.get('original_file_path', '?')})")
+
 
 def build_dbt_assets(settings: Settings) -> AssetsDefinition:
     """The dbt models, seeds and tests of the manifest `mot parse` wrote, built once per manifest."""
@@ -82,7 +101,7 @@ def _collected_with_progress(stream, context: AssetExecutionContext) -> list:
 
     from .terminal import progress_message
 
-    total = len(context.selected_output_names) + len(context.selected_asset_check_keys)
+    total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     step, done, events = max(1, total // 20), 0, []
     for event in stream:
         events.append(event)

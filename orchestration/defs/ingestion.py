@@ -27,7 +27,7 @@ from ..ingestion.config import TableSpec, load_config
 from ..ingestion.loader import FileReport, ensure_raw_table, ensure_schemas, ingest_files
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
-from .partitions import daily_partitions_from, is_daily_sharded, shard_date, web_event_partitions
+from .partitions import is_daily_sharded, shard_date, web_event_partitions
 from .resources import PathsResource, WarehouseResource
 from .terminal import progress_message
 
@@ -154,12 +154,13 @@ def table_specs(config_path: Path | None = None) -> tuple[TableSpec, ...]:
 
 
 def build_ingestion_assets(settings: Settings) -> tuple[AssetsDefinition, ...]:
-    return _ingestion_assets(settings.sources_config, settings.partitions_start, transient_retry_policy(settings))
+    partitions = web_event_partitions(settings, table_specs(settings.sources_config))
+    return _ingestion_assets(settings.sources_config, partitions, transient_retry_policy(settings))
 
 
 @cache
-def _ingestion_assets(config_path: Path | None, partitions_start: str, retry_policy) -> tuple[AssetsDefinition, ...]:
-    partitions = daily_partitions_from(partitions_start)
+def _ingestion_assets(config_path: Path | None, partitions: DailyPartitionsDefinition,
+                      retry_policy) -> tuple[AssetsDefinition, ...]:
     return tuple(build_ingestion_asset(spec, partitions, retry_policy) for spec in table_specs(config_path))
 
 
@@ -170,5 +171,6 @@ def __getattr__(name: str):
     if name == "ingestion_assets":
         return list(build_ingestion_assets(Settings.from_env()))
     if name == "daily_partitions":
-        return web_event_partitions(Settings.from_env())
+        settings = Settings.from_env()
+        return web_event_partitions(settings, table_specs(settings.sources_config))
     raise AttributeError(name)

@@ -115,6 +115,44 @@ def test_a_changed_mapping_is_new_data(two_nights, small_sample):
     assert night.new_or_changed(changed, small_sample, two_nights.warehouse, two_nights.published) == ["crm/owners.csv"]
 
 
+def test_the_schedule_and_the_landing_sensor_leave_a_night_with_nothing_new_alone(two_nights, small_sample):
+    """The same question as `mot run`: the nightly schedule skips, saying why, and the landing
+    sensor, even with a fresh cursor, requests no file the warehouse already holds as it is."""
+    from dataclasses import replace
+
+    from dagster import DagsterInstance, build_schedule_context, build_sensor_context
+
+    from orchestration.defs.ingestion import table_specs
+    from orchestration.defs.jobs import ingest_job, nightly_job
+    from orchestration.defs.resources import PathsResource
+    from orchestration.defs.schedules import nightly_schedule
+    from orchestration.defs.sensors import build_landing_files_sensor
+    from orchestration.settings import Settings
+
+    settings = replace(Settings.from_env(), landing_dir=small_sample, warehouse_path=two_nights.warehouse,
+                       publish_dir=two_nights.published.parent)
+    specs = table_specs(settings.sources_config)
+    with DagsterInstance.ephemeral() as instance:
+        skipped = nightly_schedule(nightly_job(), settings, specs).evaluate_tick(
+            build_schedule_context(instance=instance))
+        assert not skipped.run_requests and "no new data" in skipped.skip_message
+
+        paths = PathsResource(landing_dir=str(small_sample), published_path=str(two_nights.published),
+                              reports_dir=str(two_nights.root / "reports"))
+
+        def tick(table_specs_now):
+            sensor = build_landing_files_sensor(ingest_job(), table_specs_now, settings)
+            return sensor(build_sensor_context(instance=instance, cursor=None, resources={"paths": paths}))
+
+        fresh = tick(specs)
+        assert not fresh.run_requests, [r.tags for r in fresh.run_requests]
+        assert "already in the warehouse" in fresh.skip_reason.skip_message
+        # a file read with another mapping now is new to the warehouse: that one is requested
+        changed = tuple(replace(s, timezone="Europe/Berlin") if s.raw_table == "crm_owners" else s for s in specs)
+        [request] = tick(changed).run_requests
+        assert request.tags["mot/landing_files"] == "crm/owners.csv"
+
+
 def test_a_missing_landing_folder_is_an_error_that_names_it_and_publishes_nothing(two_nights):
     before = digest(two_nights.published)
     missing = two_nights.root / "no_such_landing"
