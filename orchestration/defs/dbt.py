@@ -120,7 +120,7 @@ def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: Wareho
     would fail. Counted here after dbt exits instead, in one read-only connection. Views are not
     counted (their count would run the view's query), as with fetch_row_counts.
     """
-    from dagster import Output, TableMetadataSet
+    from dagster import MetadataValue, Output
 
     nodes = manifest.get("nodes", {})
     wanted = {}
@@ -139,7 +139,7 @@ def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: Wareho
     except Exception as exc:  # a missing count is absent, never a reason to fail a built model
         log.warning(f"row counts of the dbt models not recorded: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         return events
-    return [event.with_metadata({**event.metadata, **TableMetadataSet(row_count=counts[index])})
+    return [event.with_metadata({**event.metadata, "dagster/row_count": MetadataValue.int(counts[index])})
             if index in counts else event for index, event in enumerate(events)]
 
 

@@ -266,3 +266,30 @@ def test_a_night_started_through_dagster_writes_its_gate_report(nightly):
     report = json.loads((nightly.settings.reports_dir / "gate" / "last.json").read_text())
     assert report["run_id"] == nightly.result.run_id
     assert report["checks_passed"] > 0
+
+
+def test_dbt_tables_carry_their_row_counts_and_every_check_a_description(nightly):
+    """Row counts on the dbt model assets, read from the warehouse once dbt has finished; the
+    counts are the tables' own. Every check, GX suite or dbt test, says what it checks."""
+    import duckdb
+
+    from orchestration.definitions import build_definitions
+
+    counts = {}
+    for event in nightly.result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key.path[0] in ("staging", "intermediate", "marts", "seeds") or \
+                    materialization.asset_key.path[-1].startswith(("fct_", "dim_", "mart_")):
+                row_count = materialization.metadata.get("dagster/row_count")
+                if row_count is not None:
+                    counts[materialization.asset_key.path[-1]] = row_count.value
+    assert {"fct_prospect_moments", "dim_prospects", "mart_speed_to_lead"} <= counts.keys(), sorted(counts)
+    with duckdb.connect(str(nightly.settings.warehouse_path), read_only=True) as conn:
+        assert counts["fct_prospect_moments"] == conn.execute(
+            "select count(*) from marts.fct_prospect_moments").fetchone()[0] > 0
+
+    graph = build_definitions(nightly.settings).resolve_asset_graph()
+    checks = list(graph.asset_check_keys)
+    assert checks and all(graph.get_check_spec(key).description for key in checks)
+    assert any(graph.get_check_spec(key).description.startswith("dbt test not_null on ") for key in checks)
