@@ -10,7 +10,6 @@ from dagster import (
 )
 
 from ..night import new_or_changed
-
 from ..settings import Settings
 
 
