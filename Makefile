@@ -68,6 +68,10 @@ postgres-down:
 	@scripts/postgres.sh down
 
 # The benchmark (not a test): `make bench SCALES="1 10 100"`; a table on screen, JSON in benchmarks/.
-SCALES ?= 1
+# `make bench ENGINE=postgres` times the whole night with dbt on PostgreSQL (at 1x and 10x unless
+# SCALES says otherwise), starting the project's server when it is not running.
+ENGINE ?= duckdb
+SCALES ?= $(if $(filter duckdb,$(ENGINE)),1,1 10)
 bench: parse
-	$(BIN)/python benchmarks/bench.py --scale $(SCALES)
+	@$(if $(filter postgres,$(ENGINE)),scripts/postgres.sh up)
+	$(BIN)/python benchmarks/bench.py --scale $(SCALES) --engine $(ENGINE)
