@@ -24,7 +24,8 @@ from dagster import (
 )
 
 from ..ingestion.config import TableSpec, load_config
-from ..ingestion.loader import FileReport, ensure_raw_table, ensure_schemas, ingest_files
+from ..engines.postgres import land_ingest_tables, land_raw_table
+from ..ingestion.loader import RAW_SCHEMA, FileReport, ensure_raw_table, ensure_schemas, ingest_files
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
 from .partitions import is_daily_sharded, shard_date, web_event_partitions
@@ -37,13 +38,13 @@ def raw_asset_key(spec: TableSpec) -> AssetKey:
 
 
 def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefinition,
-                          retry_policy) -> AssetsDefinition:
+                          retry_policy, on_postgres: bool = False) -> AssetsDefinition:
     sharded = is_daily_sharded(spec)
 
     @asset(
         key=raw_asset_key(spec),
         group_name=INGESTION_GROUP,
-        kinds={"python", "duckdb"},
+        kinds={"python", "duckdb", *(("postgres",) if on_postgres else ())},
         description=f"{spec.source} {spec.name} exports ({spec.format}, files "
         f"{', '.join(dict.fromkeys(m.files for m in spec.mappings))}, "
         f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine."
@@ -78,6 +79,14 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
             reports = _ingest_in_parts(context, conn, spec, files, landing) if sharded else \
                 ingest_files(conn, spec, files, landing)
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
+            server = warehouse.postgres()
+            if server is not None:
+                # rejected files change nothing in DuckDB: landing what is there is always right
+                landed = land_raw_table(conn, server, RAW_SCHEMA, spec.raw_table)
+                land_ingest_tables(conn, server)
+                context.log.info(f"raw.{spec.raw_table} landed in PostgreSQL {server.host}:{server.port}: "
+                                 f"{landed['loads_landed']} new load(s), {landed['loads_removed']} removed")
+                extra["postgres_loads_landed"] = landed["loads_landed"]
         for report in reports:
             context.log.debug(
                 f"{report.source_file}{f' (mapping {report.mapping})' if report.mapping else ''}: {report.status}, "
@@ -155,13 +164,15 @@ def table_specs(config_path: Path | None = None) -> tuple[TableSpec, ...]:
 
 def build_ingestion_assets(settings: Settings) -> tuple[AssetsDefinition, ...]:
     partitions = web_event_partitions(settings, table_specs(settings.sources_config))
-    return _ingestion_assets(settings.sources_config, partitions, transient_retry_policy(settings))
+    return _ingestion_assets(settings.sources_config, partitions, transient_retry_policy(settings),
+                             settings.on_postgres)
 
 
 @cache
 def _ingestion_assets(config_path: Path | None, partitions: DailyPartitionsDefinition,
-                      retry_policy) -> tuple[AssetsDefinition, ...]:
-    return tuple(build_ingestion_asset(spec, partitions, retry_policy) for spec in table_specs(config_path))
+                      retry_policy, on_postgres: bool = False) -> tuple[AssetsDefinition, ...]:
+    return tuple(build_ingestion_asset(spec, partitions, retry_policy, on_postgres)
+                 for spec in table_specs(config_path))
 
 
 def __getattr__(name: str):
