@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install run test dev parse clean bench
+.PHONY: install run test dev parse clean bench postgres-up postgres-down
 
 # Recipes are not echoed (@): `make run` on a fresh clone should print what happened, not how.
 $(INSTALLED): pyproject.toml
@@ -58,7 +58,20 @@ dev: parse
 clean:
 	rm -rf landing warehouse published reports .dagster target logs
 
+# A private PostgreSQL server for MOT_DBT_TARGET=postgres (Debian's packages, installed where
+# missing): a cluster under .postgres/ on 127.0.0.1 and a free port, whose settings mot reads
+# from .postgres/server.env. `make postgres-down` stops it by its pid.
+postgres-up:
+	@scripts/postgres.sh up
+
+postgres-down:
+	@scripts/postgres.sh down
+
 # The benchmark (not a test): `make bench SCALES="1 10 100"`; a table on screen, JSON in benchmarks/.
-SCALES ?= 1
+# `make bench ENGINE=postgres` times the whole night with dbt on PostgreSQL (at 1x and 10x unless
+# SCALES says otherwise), starting the project's server when it is not running.
+ENGINE ?= duckdb
+SCALES ?= $(if $(filter duckdb,$(ENGINE)),1,1 10)
 bench: parse
-	$(BIN)/python benchmarks/bench.py --scale $(SCALES)
+	@$(if $(filter postgres,$(ENGINE)),scripts/postgres.sh up)
+	$(BIN)/python benchmarks/bench.py --scale $(SCALES) --engine $(ENGINE)

@@ -212,6 +212,56 @@ def bench_scale(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
     return m
 
 
+def bench_engine_night(engine: str, scale: float, root: Path, seed: int, memory_limit: str) -> dict:
+    """The whole night (`mot run`, from an empty warehouse) with dbt on another engine, in a database
+    of its own on the server the settings name (`make postgres-up` starts the project's)."""
+    from dataclasses import replace
+
+    from orchestration.engines import postgres
+    from orchestration.generator import generate
+    from orchestration.settings import Settings
+
+    if engine != "postgres":
+        raise SystemExit(f"no night benchmark for engine {engine!r} yet")
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "dagster").mkdir(parents=True)
+    m: dict = {"engine": engine, "scale": scale}
+    with stopwatch(m, "generate_s"):
+        truth = generate(root / "landing", scale=scale, seed=seed)
+    m["prospects"] = truth["counts"]["prospects"]
+    m["web_events"] = truth["counts"]["web_events_written"]
+    server = replace(Settings.from_env().postgres, database=f"mot_bench_{str(scale).replace('.', '_')}")
+    admin = replace(server, database="postgres")
+    with postgres.connect(admin) as conn:
+        conn.autocommit = True
+        conn.cursor().execute(f"drop database if exists {server.database} with (force)")
+        conn.cursor().execute(f"create database {server.database}")
+    env = {**env_for(root / "warehouse.duckdb", root / "landing", root, memory_limit),
+           "MOT_DBT_TARGET": engine, **server.environment()}
+    rss_before = peak_child_rss_gib()
+    try:
+        with stopwatch(m, "night_s"):
+            completed = run([str(BIN / "mot"), "run"], env)
+    finally:
+        with postgres.connect(admin) as conn:
+            conn.autocommit = True
+            conn.cursor().execute(f"drop database if exists {server.database} with (force)")
+    m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
+    m["night_steps_s"] = night_steps(root / "dagster", completed.stdout)
+    return m
+
+
+def render_engine(results: list[dict]) -> str:
+    lines = [f"{'engine':8} {'scale':>6} {'prospects':>9} {'web_events':>10} {'night_s':>8} {'peak_rss_gib':>12}"]
+    lines += [f"{m['engine']:8} {m['scale']:>6g} {m['prospects']:>9} {m['web_events']:>10} {m['night_s']:>8} "
+              f"{m['night_peak_rss_gib']:>12}" for m in results]
+    for m in results:
+        steps = sorted(m.get("night_steps_s", {}).items(), key=lambda item: -item[1])
+        lines += ["", f"{m['engine']} x{m['scale']:g} night, seconds per Dagster step (longest first):"]
+        lines += [f"  {seconds:8.1f}  {step}" for step, seconds in steps[:8]]
+    return "\n".join(lines)
+
+
 def definitions_load_s() -> dict[str, float]:
     """Seconds, in a fresh interpreter, to import orchestration.definitions (which must do no work),
     and to import and build the definitions as a Dagster code location does (imports included:
@@ -283,9 +333,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--definitions-only", action="store_true",
                         help="measure only how long the definitions take to import and load")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and the night's warehouse")
+    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb",
+                        help="duckdb: the full benchmark; postgres: the whole night with MOT_DBT_TARGET=postgres")
     parser.add_argument("--memory-limit", default=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "3GB"),
                         help="DuckDB memory_limit of every step (the night's peak RSS target is 4 GiB)")
     args = parser.parse_args(argv)
+
+    if args.engine != "duckdb":
+        nights = []
+        for scale in args.scale:
+            print(f"{args.engine} scale {scale:g}: running…", flush=True)
+            root = args.workdir / f"{args.engine}-scale-{scale:g}"
+            nights.append(bench_engine_night(args.engine, scale, root, args.seed, args.memory_limit))
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+        print(render_engine(nights))
+        out = args.out.with_name(f"{args.out.stem}-{args.engine}{args.out.suffix}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"results": nights, "machine": {"cpus": os.cpu_count()}}, indent=2))
+        print(f"\nwrote {out}")
+        return 0
 
     results = []
     if args.definitions_only:

@@ -15,10 +15,13 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..dbt_project import require_manifest
+from ..engines.postgres import fetch_schema
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, is_transient, transient_retry_policy
 from .partitions import RANGE_END_TAG, RANGE_START_TAG, partition_window_vars  # noqa: F401 (names others import)
 from .resources import WarehouseResource, dbt_project_for
+
+MARTS_SCHEMA = "marts"  # dbt_project.yml: the only schema published to BI
 
 class MomentsTranslator(DagsterDbtTranslator):
     """Groups follow the model folders (staging / intermediate / marts); seeds get their own.
@@ -68,6 +71,14 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
                 raise error  # the retry policy tries again, with backoff
             # A failing test or a broken model fails the same way on every retry.
             raise Failure(description=str(error), allow_retries=False) from error
+        server = warehouse.postgres()
+        if server is not None:
+            # The mart gate and publish read the marts from the working DuckDB file, as on the
+            # DuckDB target: the GX suites' SQL and the publish copy stay one code path.
+            with warehouse.connect() as conn:
+                counts = fetch_schema(server, MARTS_SCHEMA, conn)
+            context.log.info(f"fetched {len(counts)} mart tables ({sum(counts.values())} rows) from PostgreSQL "
+                             f"{server.host}:{server.port} into {warehouse.path}")
 
     return moments_dbt_assets
 

@@ -24,7 +24,8 @@ from dagster import (
 )
 
 from ..ingestion.config import TableSpec, load_config
-from ..ingestion.loader import FileReport, ensure_raw_table, ensure_schemas, ingest_files
+from ..engines.postgres import land_ingest_tables, land_raw_table
+from ..ingestion.loader import RAW_SCHEMA, FileReport, ensure_raw_table, ensure_schemas, ingest_files
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
 from .partitions import daily_partitions_from, is_daily_sharded, shard_date, web_event_partitions
@@ -36,13 +37,13 @@ def raw_asset_key(spec: TableSpec) -> AssetKey:
 
 
 def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefinition,
-                          retry_policy) -> AssetsDefinition:
+                          retry_policy, on_postgres: bool = False) -> AssetsDefinition:
     sharded = is_daily_sharded(spec)
 
     @asset(
         key=raw_asset_key(spec),
         group_name=INGESTION_GROUP,
-        kinds={"python", "duckdb"},
+        kinds={"python", "duckdb", *(("postgres",) if on_postgres else ())},
         description=f"{spec.source} {spec.name} exports ({spec.format}, files "
         f"{', '.join(dict.fromkeys(m.files for m in spec.mappings))}, "
         f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine."
@@ -76,6 +77,14 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
             ensure_raw_table(conn, spec)
             reports = ingest_files(conn, spec, files, landing)
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
+            server = warehouse.postgres()
+            if server is not None:
+                # rejected files change nothing in DuckDB: landing what is there is always right
+                landed = land_raw_table(conn, server, RAW_SCHEMA, spec.raw_table)
+                land_ingest_tables(conn, server)
+                context.log.info(f"raw.{spec.raw_table} landed in PostgreSQL {server.host}:{server.port}: "
+                                 f"{landed['loads_landed']} new load(s), {landed['loads_removed']} removed")
+                extra["postgres_loads_landed"] = landed["loads_landed"]
         for report in reports:
             context.log.debug(
                 f"{report.source_file}{f' (mapping {report.mapping})' if report.mapping else ''}: {report.status}, "
@@ -128,13 +137,16 @@ def table_specs(config_path: Path | None = None) -> tuple[TableSpec, ...]:
 
 
 def build_ingestion_assets(settings: Settings) -> tuple[AssetsDefinition, ...]:
-    return _ingestion_assets(settings.sources_config, settings.partitions_start, transient_retry_policy(settings))
+    return _ingestion_assets(settings.sources_config, settings.partitions_start, transient_retry_policy(settings),
+                             settings.on_postgres)
 
 
 @cache
-def _ingestion_assets(config_path: Path | None, partitions_start: str, retry_policy) -> tuple[AssetsDefinition, ...]:
+def _ingestion_assets(config_path: Path | None, partitions_start: str, retry_policy,
+                      on_postgres: bool = False) -> tuple[AssetsDefinition, ...]:
     partitions = daily_partitions_from(partitions_start)
-    return tuple(build_ingestion_asset(spec, partitions, retry_policy) for spec in table_specs(config_path))
+    return tuple(build_ingestion_asset(spec, partitions, retry_policy, on_postgres)
+                 for spec in table_specs(config_path))
 
 
 def __getattr__(name: str):
