@@ -8,13 +8,7 @@ with
 
 mart_columns as (
 
-    select
-        table_name,
-        column_name
-    from information_schema.columns
-    where
-        lower(table_catalog) = '{{ ref("dim_prospects").database | lower }}'
-        and lower(table_schema) = '{{ ref("dim_prospects").schema | lower }}'
+    {{ schema_columns(ref("dim_prospects").database, ref("dim_prospects").schema) }}
 
 ),
 

@@ -7,13 +7,13 @@
 #   scripts/spark.sh down    stop it
 #   scripts/spark.sh status  print the master URL, exit 1 when it is not running
 #
-# The state lives in $MOT_SPARK_DIR (default .spark/ under the project): master.pid,
+# The state lives in $MOT_SPARK_CLUSTER_DIR (default .spark/ under the project): master.pid,
 # worker-1.pid, worker-2.pid, logs/, and cluster.env, which holds MOT_SPARK_MASTER
 # (spark://127.0.0.1:<port>) for `mot`, the tests and the benchmark to read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROJECT_DIR=$(pwd)
-STATE_DIR=${MOT_SPARK_DIR:-$PROJECT_DIR/.spark}
+STATE_DIR=${MOT_SPARK_CLUSTER_DIR:-$PROJECT_DIR/.spark}
 PYTHON=${PYTHON:-$PROJECT_DIR/.venv/bin/python}
 WORKERS=${MOT_SPARK_WORKERS:-2}
 WORKER_CORES=${MOT_SPARK_WORKER_CORES:-1}

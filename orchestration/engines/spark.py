@@ -34,33 +34,38 @@ def read_cluster_env(state_dir: Path) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def write_raw_parquet(warehouse_path: Path, spark_dir: Path) -> dict[str, int]:
-    """Every table of the raw and ingest schemas as raw/<schema>/<table>/data.parquet; row counts.
+def write_raw_parquet(conn: duckdb.DuckDBPyConnection, spark_dir: Path,
+                      tables: list[tuple[str, str]] | None = None, missing_only: bool = False) -> dict[str, int]:
+    """Tables of the working file as raw/<schema>/<table>/data.parquet; their row counts.
 
-    Each folder is written beside its final place and renamed over it, so Spark never lists a
-    half-written folder. Empty tables are written too: their schema is what Spark declares.
+    `tables` (schema, table) defaults to every table of the raw and ingest schemas; `missing_only`
+    writes only those without a folder yet. Each folder is written beside its final place and
+    renamed over it, so Spark never lists a half-written folder. Empty tables are written too:
+    their schema is what Spark declares.
     """
     raw_dir = Path(spark_dir) / "raw"
-    counts = {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as conn:
+    if tables is None:
         tables = conn.execute(
-            "select schema_name, table_name from duckdb_tables() where schema_name in "
-            f"({', '.join(repr(s) for s in RAW_SCHEMAS)}) order by 1, 2"
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+            f"and schema_name in ({', '.join(repr(s) for s in RAW_SCHEMAS)}) order by 1, 2"
         ).fetchall()
-        for schema, table in tables:
-            final = raw_dir / schema / table
-            scratch = final.with_name(f".{table}.{uuid.uuid4().hex}")
-            scratch.mkdir(parents=True)
-            conn.execute(
-                f"copy (select * from {schema}.\"{table}\") to '{_sql(scratch / 'data.parquet')}' "
-                "(format parquet, compression zstd)"
-            )
-            old = final.with_name(f".{table}.old.{uuid.uuid4().hex}")
-            if final.exists():
-                final.rename(old)
-            scratch.rename(final)
-            shutil.rmtree(old, ignore_errors=True)
-            counts[f"{schema}.{table}"] = conn.execute(f"select count(*) from {schema}.\"{table}\"").fetchone()[0]
+    counts = {}
+    for schema, table in tables:
+        final = raw_dir / schema / table
+        if missing_only and final.is_dir():
+            continue
+        scratch = final.with_name(f".{table}.{uuid.uuid4().hex}")
+        scratch.mkdir(parents=True)
+        conn.execute(
+            f"copy (select * from {schema}.\"{table}\") to '{_sql(scratch / 'data.parquet')}' "
+            "(format parquet, compression zstd)"
+        )
+        old = final.with_name(f".{table}.old.{uuid.uuid4().hex}")
+        if final.exists():
+            final.rename(old)
+        scratch.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+        counts[f"{schema}.{table}"] = conn.execute(f"select count(*) from {schema}.\"{table}\"").fetchone()[0]
     return counts
 
 
@@ -77,7 +82,7 @@ def mart_columns(manifest_path: Path) -> dict[str, dict[str, str]]:
     return marts
 
 
-def read_spark_marts(spark_dir: Path, warehouse_path: Path, manifest_path: Path) -> dict[str, int]:
+def read_spark_marts(conn: duckdb.DuckDBPyConnection, spark_dir: Path, manifest_path: Path) -> dict[str, int]:
     """Replace the working file's marts with the Parquet tables Spark built; row counts.
 
     A column with a contract type is cast to it, so a mart has the same types whichever engine
@@ -85,18 +90,18 @@ def read_spark_marts(spark_dir: Path, warehouse_path: Path, manifest_path: Path)
     """
     tables_dir = Path(spark_dir) / "tables" / f"{MARTS_SCHEMA}.db"
     counts = {}
-    with duckdb.connect(str(warehouse_path)) as conn:
-        conn.execute("set TimeZone = 'UTC'")
-        conn.execute(f"create schema if not exists {MARTS_SCHEMA}")
-        for table, columns in sorted(mart_columns(manifest_path).items()):
-            folder = tables_dir / table
-            if not folder.is_dir():
-                raise FileNotFoundError(f"Spark built no table {MARTS_SCHEMA}.{table} ({folder} is missing)")
-            source = f"read_parquet('{_sql(folder)}/*.parquet')"
-            present = [row[0] for row in conn.execute(f"describe select * from {source}").fetchall()]
-            select = ", ".join(_cast(name, columns.get(name)) for name in present)
-            conn.execute(f'create or replace table {MARTS_SCHEMA}."{table}" as select {select} from {source}')
-            counts[table] = conn.execute(f'select count(*) from {MARTS_SCHEMA}."{table}"').fetchone()[0]
+    # Spark's timestamps are instants; as UTC wall-clock times they are what the other engines hold.
+    conn.execute("set TimeZone = 'UTC'")
+    conn.execute(f"create schema if not exists {MARTS_SCHEMA}")
+    for table, columns in sorted(mart_columns(manifest_path).items()):
+        folder = tables_dir / table
+        if not folder.is_dir():
+            raise FileNotFoundError(f"Spark built no table {MARTS_SCHEMA}.{table} ({folder} is missing)")
+        source = f"read_parquet('{_sql(folder)}/*.parquet')"
+        present = [row[0] for row in conn.execute(f"describe select * from {source}").fetchall()]
+        select = ", ".join(_cast(name, columns.get(name)) for name in present)
+        conn.execute(f'create or replace table {MARTS_SCHEMA}."{table}" as select {select} from {source}')
+        counts[table] = conn.execute(f'select count(*) from {MARTS_SCHEMA}."{table}"').fetchone()[0]
     return counts
 
 
