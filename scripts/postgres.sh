@@ -10,12 +10,14 @@
 # status prints whether it runs; env prints server.env (for `eval` or `source`).
 #
 # initdb and postgres refuse to run as root: as root they run as the `postgres` OS user that
-# Debian's package creates (runuser), which then owns the cluster folder.
+# Debian's package creates (runuser), which then owns the cluster. When that user cannot reach
+# the project folder (a checkout under /root), the cluster goes to a folder of its own under
+# /tmp; server.env and server.pid stay in $MOT_PG_DIR either way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_DIR=${MOT_PG_DIR:-$PWD/.postgres}
 case $PG_DIR in /*) ;; *) PG_DIR=$PWD/$PG_DIR ;; esac
-DATA=$PG_DIR/data
+CLUSTER=$PG_DIR/cluster
 ENV_FILE=$PG_DIR/server.env
 PID_FILE=$PG_DIR/server.pid
 DATABASE=${MOT_PG_DATABASE:-moments_of_truth}
@@ -50,16 +52,26 @@ up() {
   install_server
   local bin; bin=$(pg_bin)
   mkdir -p "$PG_DIR"
-  [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
+  if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$CLUSTER" && chown postgres: "$CLUSTER"
+    if ! runuser -u postgres -- test -w "$CLUSTER"; then
+      CLUSTER=${TMPDIR:-/tmp}/mot-postgres-$(printf %s "$PG_DIR" | md5sum | cut -c1-12)
+      mkdir -p "$CLUSTER" && chown postgres: "$CLUSTER" && chmod 700 "$CLUSTER"
+    fi
+    echo "$CLUSTER" >"$PG_DIR/cluster.path"
+  else
+    mkdir -p "$CLUSTER"
+  fi
+  local DATA=$CLUSTER/data
   if [ ! -s "$DATA/PG_VERSION" ]; then
     # C collation: text sorts byte-wise, as DuckDB and Spark sort it, so ordered results agree.
-    as_owner "$bin/initdb" -D "$DATA" -U "$PG_USER" --auth=trust -E UTF8 --locale=C >"$PG_DIR/initdb.log"
+    as_owner "$bin/initdb" -D "$DATA" -U "$PG_USER" --auth=trust -E UTF8 --locale=C >"$CLUSTER/initdb.log"
   fi
   local port; port=$(free_port)
   # A private, disposable cluster: durability settings off (a crash loses nothing the next night
   # does not rebuild), no Unix socket outside the cluster folder.
-  as_owner "$bin/pg_ctl" -D "$DATA" -l "$PG_DIR/server.log" -w -t 60 start -o \
-    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$PG_DIR' -c fsync=off \
+  as_owner "$bin/pg_ctl" -D "$DATA" -l "$CLUSTER/server.log" -w -t 60 start -o \
+    "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$CLUSTER' -c fsync=off \
      -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" >/dev/null
   head -n 1 "$DATA/postmaster.pid" >"$PID_FILE"
   if ! as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U "$PG_USER" -d postgres -tAc \
