@@ -373,11 +373,12 @@ def main(argv: list[str] | None = None) -> int:
             nights.append(bench_engine_night(args.engine, scale, root, args.seed, args.memory_limit))
             if not args.keep:
                 shutil.rmtree(root, ignore_errors=True)
-        print(render_engine(nights))
-        out = args.out.with_name(f"{args.out.stem}-{args.engine}{args.out.suffix}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"results": nights, "machine": {"cpus": os.cpu_count()}}, indent=2))
-        print(f"\nwrote {out}")
+            # written after each scale: a long night at the next scale does not lose this one's figures
+            print(render_engine(nights[-1:]), flush=True)
+            out = args.out.with_name(f"{args.out.stem}-{args.engine}{args.out.suffix}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"results": nights, "machine": {"cpus": os.cpu_count()}}, indent=2))
+        print(f"\n{render_engine(nights)}\n\nwrote {out}")
         return 0
 
     results = []

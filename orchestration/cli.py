@@ -19,11 +19,12 @@ def user_error(exc: BaseException) -> str | None:
     import duckdb
 
     from .dbt_project import ManifestMissing
+    from .engines.postgres import PostgresUnavailable
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
 
-    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing)):
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -73,7 +74,8 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
 def ingest(landing: Path | None) -> None:
-    """Load landing files into the warehouse's raw tables without Dagster (for development)."""
+    """Load landing files into the warehouse's raw tables without Dagster (for development); with
+    MOT_DBT_TARGET=postgres, land them in PostgreSQL too."""
     import duckdb
 
     from . import guard, night
@@ -89,6 +91,16 @@ def ingest(landing: Path | None) -> None:
             for report in ingest_table(conn, spec, landing):
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
+            if settings.on_postgres:
+                from .engines.postgres import land_raw_table
+
+                landed = land_raw_table(conn, settings.postgres, "raw", spec.raw_table)
+                click.echo(f"{spec.raw_table:22} landed in PostgreSQL: {landed['loads_landed']} new load(s), "
+                           f"{landed['loads_removed']} removed")
+        if settings.on_postgres:
+            from .engines.postgres import land_ingest_tables
+
+            land_ingest_tables(conn, settings.postgres)
 
 
 @main.command()
@@ -121,6 +133,11 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
     settings.export()
     night.check_landing(settings.landing_dir)
     _check_manifest(settings)
+    if settings.on_postgres:
+        from .engines.postgres import connect
+
+        with connect(settings.postgres):
+            pass  # a server that does not answer is one line now, not a failed step after the loads
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):

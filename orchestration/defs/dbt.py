@@ -25,6 +25,7 @@ from .resources import WarehouseResource, dbt_project_for
 
 MARTS_SCHEMA = "marts"  # dbt_project.yml: the only schema published to BI
 
+
 class MomentsTranslator(DagsterDbtTranslator):
     """Groups follow the model folders (staging / intermediate / marts); seeds get their own.
 

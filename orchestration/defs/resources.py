@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 
 from .. import guard
@@ -91,7 +91,8 @@ def build_resources(settings: Settings) -> dict:
             pg_host=settings.postgres.host,
             pg_port=settings.postgres.port,
             pg_user=settings.postgres.user,
-            pg_password=settings.postgres.password,
+            # by name, not value: resource config is shown in the Dagster UI (export() sets the variable)
+            pg_password=EnvVar("MOT_PG_PASSWORD") if settings.postgres.password else "",
             pg_database=settings.postgres.database,
             on_spark=settings.on_spark,
             spark_dir=str(settings.spark_data_dir),
