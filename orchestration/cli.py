@@ -20,11 +20,13 @@ def user_error(exc: BaseException) -> str | None:
 
     from .dbt_project import ManifestMissing
     from .engines.postgres import PostgresUnavailable
+    from .engines.spark import SparkUnavailable
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
 
-    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable)):
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable,
+                        SparkUnavailable)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -75,7 +77,7 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
 def ingest(landing: Path | None) -> None:
     """Load landing files into the warehouse's raw tables without Dagster (for development); with
-    MOT_DBT_TARGET=postgres, land them in PostgreSQL too."""
+    MOT_DBT_TARGET=postgres, land them in PostgreSQL too; with spark, write them as Parquet for Spark."""
     import duckdb
 
     from . import guard, night
@@ -101,6 +103,11 @@ def ingest(landing: Path | None) -> None:
             from .engines.postgres import land_ingest_tables
 
             land_ingest_tables(conn, settings.postgres)
+        if settings.on_spark:
+            from .engines.spark import write_raw_parquet
+
+            written = write_raw_parquet(conn, settings.spark_data_dir)
+            click.echo(f"wrote {len(written)} tables as Parquet for Spark under {settings.spark_data_dir / 'raw'}")
 
 
 @main.command()
@@ -138,6 +145,10 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
 
         with connect(settings.postgres):
             pass  # a server that does not answer is one line now, not a failed step after the loads
+    if settings.on_spark:
+        from .engines.spark import check_master
+
+        check_master(settings.spark_master)
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):

@@ -16,13 +16,32 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import uuid
+from urllib.parse import urlparse
 from pathlib import Path
 
 import duckdb
 
 RAW_SCHEMAS = ("raw", "ingest")
 MARTS_SCHEMA = "marts"
+
+
+class SparkUnavailable(Exception):
+    """The Spark master the settings name does not answer: one line, before anything is loaded."""
+
+
+def check_master(master: str, timeout_s: float = 5.0) -> None:
+    """Raise SparkUnavailable unless a spark:// master accepts a connection (local[*] always passes)."""
+    if not master.startswith("spark://"):
+        return
+    url = urlparse(master)
+    try:
+        with socket.create_connection((url.hostname, url.port or 7077), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise SparkUnavailable(f"the Spark master {master} does not answer ({exc.strerror or exc}): "
+                               "start one with `make spark-up`, or set MOT_SPARK_MASTER") from exc
 
 
 def read_cluster_env(state_dir: Path) -> dict[str, str]:
