@@ -72,8 +72,13 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @main.command()
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
-def ingest(landing: Path | None) -> None:
-    """Load landing files into the warehouse's raw tables without Dagster (for development)."""
+@click.option("--settle-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Leave files modified less than this long ago for a later run (a writer may still be busy).")
+def ingest(landing: Path | None, settle_seconds: float) -> None:
+    """Load landing files into the warehouse's raw tables without Dagster (for development).
+
+    Exits with status 1 when any file is rejected (each rejection is printed with its reason and
+    written to ingest.load_log); the other files are loaded all the same."""
     import duckdb
 
     from . import guard, night
@@ -85,10 +90,15 @@ def ingest(landing: Path | None) -> None:
     night.check_landing(landing)
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo), \
             duckdb.connect(str(settings.warehouse_path)) as conn:
+        rejected = 0
         for spec in load_config(settings.sources_config):
-            for report in ingest_table(conn, spec, landing):
+            for report in ingest_table(conn, spec, landing, settle_seconds=settle_seconds):
+                rejected += report.status == "rejected"
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
+    if rejected:
+        click.echo(f"{rejected} file(s) rejected: see the messages above (and ingest.load_log)", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .config import TableSpec
-from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected, Staged, is_gzip,
+from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected, Staged, is_gzip, open_bytes,
                       mapped_columns, one_file_at_a_time, sql_path, sql_text)
 
 csv.field_size_limit(sys.maxsize)
@@ -170,7 +170,8 @@ class _open_text:
         self.path, self.encoding, self.staged = path, encoding, staged
 
     def __enter__(self):
-        raw = gzip.open(self.path, "rb") if is_gzip(self.path) else open(self.path, "rb")
+        self.source = open_bytes(self.path)
+        raw = gzip.GzipFile(fileobj=self.source) if is_gzip(self.path) else self.source
         self.raw = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
         start = self.raw.peek(4)[:4]
         encoding, errors = self.encoding, "strict"
@@ -188,6 +189,7 @@ class _open_text:
 
     def __exit__(self, *exc):
         self.text.close()
+        self.source.close()  # a GzipFile leaves the file it reads open
 
 
 def _unique_names(header: list[str]) -> list[str]:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -37,7 +38,8 @@ import duckdb
 from .config import RAW_TYPES, ColumnSpec, TableSpec
 from .csv_staging import csv_header, same_name, stage_csv
 from .json_staging import parquet_fields, stage_ndjson, stage_parquet
-from .staging import EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, StagedBatch, file_facts, sql_text, unknown_names
+from .staging import (EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, StagedBatch, file_facts, gzip_problem, sql_text,
+                      unknown_names)
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "ingest"
@@ -150,23 +152,29 @@ def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
         conn.execute(f'alter table {RAW_SCHEMA}.{spec.raw_table} add column if not exists "{name}" {kind}')
 
 
-def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
+def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: Path, *,
+                 settle_seconds: float = 0.0) -> list[FileReport]:
     """Load every file of one landing table; return one report per file."""
     ensure_schemas(conn)
     ensure_raw_table(conn, spec)
     if not spec.configured:
         return []
-    return ingest_files(conn, spec, spec.landing_files(Path(landing_dir)), Path(landing_dir))
+    return ingest_files(conn, spec, spec.landing_files(Path(landing_dir)), Path(landing_dir),
+                        settle_seconds=settle_seconds)
 
 
 def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
-                 landing_dir: Path) -> list[FileReport]:
+                 landing_dir: Path, *, settle_seconds: float = 0.0) -> list[FileReport]:
     """Load these files of one table (in this order); return one report per file.
 
     JSON lines files are staged and loaded together, up to BATCH_BYTES at a time, in one transaction
     (a daily-sharded export is many small files: per-file statements would cost more than the data);
     a CSV or Parquet file is staged alone. A table with several mappings loads each mapping's
     share of `paths` (the files its `files:` glob matches) in turn.
+
+    Whole files or nothing: a file modified less than `settle_seconds` ago (it may still be being
+    written), a gzip file that is cut short or corrupt, or a file whose size or modification time
+    changed while it was read, is rejected with its reason; what it loaded before stays.
     """
     if not paths:
         return []
@@ -175,16 +183,22 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
         reports = []
         for mapping in spec.mappings:
             mine = set(mapping.landing_files(landing_dir))
-            reports += _ingest_mapping(conn, mapping, [p for p in paths if p in mine], landing_dir)
+            reports += _ingest_mapping(conn, mapping, [p for p in paths if p in mine], landing_dir, settle_seconds)
         return reports
-    return _ingest_mapping(conn, spec, paths, Path(landing_dir))
+    return _ingest_mapping(conn, spec, paths, Path(landing_dir), settle_seconds)
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
 
 
 def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
-                    landing_dir: Path) -> list[FileReport]:
+                    landing_dir: Path, settle_seconds: float = 0.0) -> list[FileReport]:
     """ingest_files for one mapping of a table."""
     if not paths:
         return []
+    stats = {path: _stat_key(path) for path in paths}  # before reading: a change after this rejects the file
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib releases the GIL
         facts = list(pool.map(file_facts, paths))
     checksums = [checksum for checksum, _ in facts]
@@ -228,12 +242,22 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
             _log(conn, uuid.uuid4().hex, report, loaded_at)
             reports.append(report)
             continue
-        in_this_load[checksum] = relative
         report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded",
                             mapping=spec.mapping_name, mapping_fingerprint=fingerprint,
                             message="the mapping changed since this file was loaded: loaded again" if remapped else "")
-        pending.append((path, report))
         reports.append(report)
+        problem = _unsettled(path, stats[path], settle_seconds)
+        if problem is not None:
+            _reject(conn, report, problem, latest, loaded_at)
+            continue
+        in_this_load[checksum] = relative
+        pending.append((path, report))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        problems = list(pool.map(gzip_problem, [path for path, _ in pending]))
+    for (path, report), problem in zip(list(pending), problems):
+        if problem is not None:
+            _reject(conn, report, problem, latest, loaded_at)
+            pending.remove((path, report))
     unknown = _unknown_names(conn, spec, paths, landing_dir) if pending else None
     if unknown is not None:
         load_id = uuid.uuid4().hex
@@ -243,8 +267,42 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
             _log(conn, load_id, report, loaded_at)
         return reports
     for batch in _batches(pending, spec.format):
-        _load_batch(conn, spec, batch, latest, line_counts)
+        while batch:
+            messages = [(report, report.message) for _, report in batch]
+            try:
+                _load_batch(conn, spec, batch, latest, line_counts, stats)
+                break
+            except _FilesChanged as changed:  # rolled back: the others are loaded again without them
+                for report, message in messages:
+                    report.message = message
+                for path, report in batch:
+                    if report.source_file in changed.files:
+                        report.rows_read = report.rows_loaded = report.rows_quarantined = 0
+                        _reject(conn, report, "the file changed (size or modification time) while it was read: "
+                                "it is still being written; it is read again on a later run", latest, loaded_at)
+                batch = [(p, r) for p, r in batch if r.status != "rejected"]
     return reports
+
+
+class _FilesChanged(Exception):
+    def __init__(self, files: list[str]):
+        super().__init__(", ".join(files))
+        self.files = set(files)
+
+
+def _unsettled(path: Path, stat_key: tuple[int, int], settle_seconds: float) -> str | None:
+    """Why a file is not read yet: it was modified within the settle time (a writer may be busy)."""
+    age = time.time() - stat_key[1] / 1e9
+    if settle_seconds > 0 and age < settle_seconds:
+        return (f"modified {max(age, 0):.0f} s ago, within the settle time of {settle_seconds:g} s: it may still "
+                f"be being written; it is read on a later run")
+    return None
+
+
+def _reject(conn, report: FileReport, reason: str, latest: dict[str, str], loaded_at: datetime) -> None:
+    kept = "; the rows loaded before from this file are kept" if report.source_file in latest else ""
+    report.status, report.message = "rejected", f"{report.source_file}: {reason}{kept}"
+    _log(conn, uuid.uuid4().hex, report, loaded_at)
 
 
 def _unknown_names(conn, spec: TableSpec, paths: list[Path], landing_dir: Path) -> str | None:
@@ -278,7 +336,7 @@ def _batches(pending: list[tuple[Path, FileReport]], file_format: str) -> list[l
 
 
 def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], latest: dict[str, str],
-                line_counts: dict[Path, int]) -> None:
+                line_counts: dict[Path, int], stats: dict[Path, tuple[int, int]] | None = None) -> None:
     """Stage, check and load files in one transaction; fill in their reports."""
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -317,6 +375,10 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                         raise RuntimeError(f"{relative}: rows read != loaded + quarantined + skipped ({report})")
                     report.message = _with_counts(spec, report)
                     _log(conn, load_id, report, loaded_at)
+                changed = [report.source_file for path, report in batch
+                           if report.source_file in reports and stats and _stat_key(path) != stats[path]]
+                if changed:
+                    raise _FilesChanged(changed)
                 conn.execute("commit")
             except BaseException:
                 conn.execute("rollback")
