@@ -67,6 +67,11 @@ STAGERS = {"csv": stage_csv, "ndjson": stage_ndjson, "parquet": stage_parquet}
 # An ISO timestamp that carries its own offset is converted to the source's local time, so that
 # staging's one conversion (source time zone -> UTC) is right for every row.
 OFFSET_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}(:?\d{2})?)$"
+OFFSET_PARTS = r"([+-])(\d{2}):?(\d{2})?$"
+MAX_OFFSET_MINUTES = 14 * 60  # the widest offset in use (Kiribati, +14:00); -12:00 is the lowest
+HOUR_24 = r"(^|[T ])24:\d{2}"
+DECIMAL_INTEGER = r"[+-]?[0-9]+"
+NOT_DECIMAL = r"(?i)^[+-]?(0x|nan|inf)|_"  # what a double cast reads but an export never means as a number
 
 
 @dataclass
@@ -370,10 +375,10 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                                      load_id, loaded_at)
                 for relative, report in reports.items():
                     (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped,
-                     report.rows_duplicate_id) = counts.get(relative, (0, 0, 0, 0, 0))
+                     report.rows_duplicate_id, ambiguous) = counts.get(relative, (0, 0, 0, 0, 0, 0))
                     if report.rows_read != report.rows_loaded + report.rows_quarantined + report.rows_skipped:
                         raise RuntimeError(f"{relative}: rows read != loaded + quarantined + skipped ({report})")
-                    report.message = _with_counts(spec, report)
+                    report.message = _with_counts(spec, report, ambiguous)
                     _log(conn, load_id, report, loaded_at)
                 changed = [report.source_file for path, report in batch
                            if report.source_file in reports and stats and _stat_key(path) != stats[path]]
@@ -389,9 +394,12 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             conn.execute("drop table if exists _checked")
 
 
-def _with_counts(spec: TableSpec, report: FileReport) -> str:
+def _with_counts(spec: TableSpec, report: FileReport, dst_ambiguous: int = 0) -> str:
     """The report's message, with what the counts alone would not explain."""
     parts = [report.message] if report.message else []
+    if dst_ambiguous:
+        parts.append(f"{dst_ambiguous} loaded row(s) have a local time that {spec.timezone} has twice (the hour "
+                     f"repeated when daylight saving time ends): read as the second occurrence (standard time)")
     if report.rows_skipped:
         parts.append(f"{report.rows_skipped} row(s) skipped by the `where:` of {spec.key}")
     if report.rows_duplicate_id:
@@ -423,12 +431,21 @@ def _sql_list(values) -> str:
 
 
 def _typed(column: ColumnSpec, spec: TableSpec) -> str:
+    """SQL for the column's typed value, NULL when the text is not a valid value of its type.
+
+    Strict: integers are decimal digits only (DuckDB's cast would round 9.5 and read 0x0A or 1e1
+    as 10); doubles are finite (no NaN, Infinity, or 1e309 overflowing to it); a timestamp's offset
+    lies within -14:00..+14:00, an hour of 24 is refused (a cast reads 24:00 as the next midnight),
+    and a local time that does not exist in the source's time zone (the hour skipped when DST
+    begins) is refused too. A local time that exists twice (the hour repeated when DST ends) is
+    loaded as its second occurrence (standard time) and counted in the file's load_log message.
+    """
     ref = f'"{column.name}"'
     if column.type == "timestamp":
-        local = (f"coalesce(try_strptime({ref}, {_sql_list(spec.timestamp_formats)}), "
-                 f"try_strptime({ref}, {_sql_list(spec.date_formats)}), try_cast({ref} as timestamp))")
-        return (f"case when regexp_matches({ref}, '{OFFSET_PATTERN}') "
-                f"then timezone('{spec.timezone}', try_cast({ref} as timestamptz)) else {local} end")
+        local = _local_timestamp(ref, spec)
+        if _has_dst(spec.timezone):
+            return f"case when {_dst_gap(local, spec)} then null else {local} end"
+        return local
     if column.type == "date":
         return f"coalesce(cast(try_strptime({ref}, {_sql_list(spec.date_formats)}) as date), try_cast({ref} as date))"
     if column.type == "boolean":
@@ -436,7 +453,43 @@ def _typed(column: ColumnSpec, spec: TableSpec) -> str:
         return f"case when {ref} is null then null else lower({ref}) in ({words}) end"
     if column.type == "text":
         return ref
+    if column.type in ("integer", "bigint"):
+        return f"case when regexp_full_match({ref}, '{DECIMAL_INTEGER}') then try_cast({ref} as {RAW_TYPES[column.type]}) end"
+    if column.type == "double":
+        return (f"case when isfinite(try_cast({ref} as double)) and not regexp_matches({ref}, '{NOT_DECIMAL}') "
+                f"then try_cast({ref} as double) end")
     return f"try_cast({ref} as {RAW_TYPES[column.type]})"
+
+
+def _local_timestamp(ref: str, spec: TableSpec) -> str:
+    """The value as a local timestamp of the source's time zone (an ISO value with its own offset is
+    converted to it), NULL when it does not parse, has an offset beyond 14 hours, or an hour of 24."""
+    local = (f"coalesce(try_strptime({ref}, {_sql_list(spec.timestamp_formats)}), "
+             f"try_strptime({ref}, {_sql_list(spec.date_formats)}), try_cast({ref} as timestamp))")
+    offset_minutes = (f"(cast(regexp_extract({ref}, '{OFFSET_PARTS}', 2) as integer) * 60 "
+                      f"+ coalesce(try_cast(nullif(regexp_extract({ref}, '{OFFSET_PARTS}', 3), '') as integer), 0))")
+    offset_ok = (f"(right({ref}, 1) = 'Z' or ({offset_minutes} <= {MAX_OFFSET_MINUTES} "
+                 f"and coalesce(try_cast(nullif(regexp_extract({ref}, '{OFFSET_PARTS}', 3), '') as integer), 0) < 60))")
+    return (f"case when regexp_matches({ref}, '{HOUR_24}') then null "
+            f"when regexp_matches({ref}, '{OFFSET_PATTERN}') then case when {offset_ok} "
+            f"then timezone('{spec.timezone}', try_cast({ref} as timestamptz)) end else {local} end")
+
+
+def _has_dst(zone: str) -> bool:
+    return zone.upper() not in ("UTC", "ETC/UTC", "GMT", "Z") and not zone.upper().startswith("ETC/GMT")
+
+
+def _dst_gap(local: str, spec: TableSpec) -> str:
+    """True when the local time does not exist in the zone: it comes back shifted from a round trip."""
+    zone = spec.timezone
+    return f"(timezone('{zone}', timezone('{zone}', {local})) <> {local})"
+
+
+def _dst_overlap(local: str, spec: TableSpec) -> str:
+    """True when the local time exists twice in the zone (an hour earlier in UTC reads the same)."""
+    zone = spec.timezone
+    return (f"(timezone('{zone}', timezone('{zone}', {local}) - interval 1 hour) = {local} "
+            f"or timezone('{zone}', timezone('{zone}', {local}) + interval 1 hour) = {local})")
 
 
 def _precision(column: ColumnSpec, spec: TableSpec) -> str:
@@ -467,6 +520,10 @@ def _failure(column: ColumnSpec, spec: TableSpec) -> str:
         checks.append(f"when {ref} is not null and lower({ref}) not in ({words}) "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a boolean'")
     elif column.type != "text":
+        if column.type == "timestamp" and _has_dst(spec.timezone):
+            checks.append(f"when {ref} is not null and {_dst_gap(_local_timestamp(ref, spec), spec)} "
+                          f"then '{column.name}: ''' || left({ref}, 80) || ''' does not exist in {spec.timezone} "
+                          f"(the hour skipped when daylight saving time begins)'")
         checks.append(f"when {ref} is not null and {_typed(column, spec)} is null "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a valid {column.type}'")
     return f"case {' '.join(checks)} end" if checks else "null"
@@ -528,11 +585,15 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
     # ids are compared as the export wrote them (trimmed text); each row after the first of an id counts
     repeats = (f"count({key}) filter (where {loaded}) - count(distinct {key}) filter (where {loaded})"
                if key else "0")
+    stamps = [c for c in spec.columns if c.type == "timestamp"] if _has_dst(spec.timezone) else []
+    twice = " or ".join(f"coalesce({_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
+                        for c in stamps) or "false"
     return {
-        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates)
-        for relative, read, quarantined, skipped, duplicates in conn.execute(
+        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates, ambiguous)
+        for relative, read, quarantined, skipped, duplicates, ambiguous in conn.execute(
             f"""select _source_file, count(*), count(*) filter (where _reason is not null),
-                       count(*) filter (where "{SKIP_COLUMN}"), {repeats}
+                       count(*) filter (where "{SKIP_COLUMN}"), {repeats},
+                       count(*) filter (where {loaded} and ({twice}))
                 from _checked group by 1"""
         ).fetchall()
     }
