@@ -170,7 +170,37 @@ class TableSpec:
         # A symbolic link inside the landing folder that points outside it is not read: the folder
         # is the one place exports come from.
         return sorted({p for m in self.mappings for p in landing.glob(m.files)
-                       if p.is_file() and p.resolve().is_relative_to(root)})
+                       if p.is_file() and p.resolve().is_relative_to(root) and _utf8_name(p)})
+
+    def odd_entries(self, landing_dir: Path) -> list[tuple[str, str, bool]]:
+        """What the table's globs match that landing_files does not read, as (name, why, refused):
+        a symbolic link leading out of the landing folder, a dangling or looping link and a name
+        that is not UTF-8 are refused (a person must look); a directory is only noted."""
+        if not self.configured:
+            return []
+        landing = Path(landing_dir)
+        root = landing.resolve()
+        found = {}
+        for mapping in self.mappings:
+            key = f"files: {mapping.files!r} of {mapping.key} in {mapping.origin}"
+            for path in landing.glob(mapping.files):
+                name = path.relative_to(landing).as_posix()
+                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                if shown != name:
+                    found[name] = (shown, f"the file name is not UTF-8 ({shown!r}); rename it ({key})", True)
+                    continue
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:  # dangling link, or a loop of links
+                    cause = getattr(exc, "strerror", None) or str(exc)
+                    found[name] = (name, f"a symbolic link that leads nowhere ({cause}); not read ({key})", True)
+                    continue
+                if not target.is_relative_to(root):
+                    found[name] = (name, f"a symbolic link to {target}, outside the landing folder {root}; not read "
+                                         f"({key})", True)
+                elif target.is_dir():
+                    found[name] = (name, f"a directory, not a file; not read ({key})", False)
+        return sorted(found.values())
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -182,6 +212,14 @@ class TableSpec:
     @property
     def precision_columns(self) -> list[str]:
         return [f"{c.name}_precision" for c in self.columns if c.type == "timestamp"]
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of the name, kept as surrogates by the file system API
+        return False
+    return True
 
 
 def config_path() -> Path:

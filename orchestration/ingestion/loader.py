@@ -180,17 +180,33 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
     Whole files or nothing: a file modified less than `settle_seconds` ago (it may still be being
     written), a gzip file that is cut short or corrupt, or a file whose size or modification time
     changed while it was read, is rejected with its reason; what it loaded before stays.
+
+    What the table's globs match but cannot be read (a link out of the landing folder, a dangling
+    or looping link, a name that is not UTF-8) gets a `rejected` load_log line naming the mapping
+    key, and a directory a `skipped` one; the other files load all the same.
     """
+    odd = _odd_entries(conn, spec, Path(landing_dir))
     if not paths:
-        return []
+        return odd
     if spec.alternatives:
         landing_dir = Path(landing_dir)
-        reports = []
+        reports = odd
         for mapping in spec.mappings:
             mine = set(mapping.landing_files(landing_dir))
             reports += _ingest_mapping(conn, mapping, [p for p in paths if p in mine], landing_dir, settle_seconds)
         return reports
-    return _ingest_mapping(conn, spec, paths, Path(landing_dir), settle_seconds)
+    return odd + _ingest_mapping(conn, spec, paths, Path(landing_dir), settle_seconds)
+
+
+def _odd_entries(conn, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    reports = []
+    for name, why, refused in spec.odd_entries(landing_dir):
+        report = FileReport(spec.raw_table, name, "", "rejected" if refused else "skipped", message=f"{name}: {why}",
+                            mapping=spec.mapping_name)
+        _log(conn, uuid.uuid4().hex, report, loaded_at)
+        reports.append(report)
+    return reports
 
 
 def _stat_key(path: Path) -> tuple[int, int]:

@@ -72,8 +72,17 @@ def one_file_at_a_time(stage_one):
     return stage
 
 
+GLOB_CHARACTERS = "*?["
+
+
 def sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+    """A file's path for DuckDB's readers, inside single quotes: quotes doubled, and the characters
+    DuckDB would expand as a glob each in brackets ([*] is a literal star), so a file named
+    `events_*.ndjson` is that file and not every shard beside it."""
+    text = str(path)
+    if any(c in text for c in GLOB_CHARACTERS):
+        text = "".join(f"[{c}]" if c in GLOB_CHARACTERS else c for c in text)
+    return text.replace("'", "''")
 
 
 def sql_text(value: str) -> str:
