@@ -30,11 +30,11 @@ def check_landing(landing_dir: Path) -> None:
 def landing_files(specs, landing_dir: Path) -> list[tuple[str, str, Path]]:
     """(raw table, mapping fingerprint, file) for every landing file a configured table reads, with
     the mapping that reads it (a table may have several), as the loader pairs them."""
-    from .ingestion.loader import mapping_fingerprint
+    from .ingestion.loader import current_delivery, mapping_fingerprint
 
     return [(mapping.raw_table, mapping_fingerprint(mapping), path)
             for spec in specs for mapping in spec.mappings
-            for path in mapping.landing_files(landing_dir)]
+            for path in current_delivery(mapping, mapping.landing_files(landing_dir))[0]]
 
 
 def _checksum(path: Path) -> str:
@@ -63,6 +63,14 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
                 "select raw_table, source_file, file_checksum, mapping_fingerprint from ingest.load_log").fetchall())
             last_load = wh.execute(
                 "select max(loaded_at) from ingest.load_log where status in ('loaded', 'replaced')").fetchone()[0]
+            # files whose rows raw holds now: their latest load_log line loaded them
+            held = set(wh.execute(
+                """select raw_table, source_file from (
+                       select raw_table, source_file, status,
+                              row_number() over (partition by raw_table, mapping, source_file
+                                                 order by loaded_at desc) as recency
+                       from ingest.load_log where status in ('loaded', 'replaced', 'withdrawn'))
+                   where recency = 1 and status <> 'withdrawn'""").fetchall())
         with duckdb.connect(str(published_path), read_only=True) as bi:
             published_at = bi.execute("select max(published_at) from publish_info").fetchone()[0]
     except duckdb.Error:
@@ -70,6 +78,11 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
     if published_at is None or (last_load is not None and last_load > published_at):
         return ["(loaded data not yet published)"]
     files = landing_files(specs, landing_dir)
+    present = {(table, path.relative_to(landing_dir).as_posix()) for table, _, path in files}
+    tables_with_files = {table for table, _ in present}
+    gone = sorted(name for table, name in held - present if table in tables_with_files)
+    if gone:  # the loader withdraws their rows: the raw tables change
+        return [f"(no longer part of the landing folder: {name})" for name in gone]
     with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL
         checksums = list(pool.map(_checksum, [path for _, _, path in files]))
     return [

@@ -59,7 +59,12 @@ RAW_TYPES = {
 FORMATS = {"csv", "ndjson", "parquet"}
 EXTRA_POLICIES = {"keep", "drop"}
 TABLE_KEYS = {"files", "format", "columns", "csv", "extra", "timestamp_formats", "date_formats", "description",
-              "name", "where"}
+              "name", "where", "delivery"}
+# How a table's exports arrive. append (the default): every file the glob matches is part of the
+# table (daily shards, several exports of one table). snapshot: each delivery is the whole table,
+# so the newest file a mapping matches (by the date in its name, then its modification time)
+# replaces the others. Either way a file that leaves the landing folder takes its rows with it.
+DELIVERIES = ("append", "snapshot")
 COLUMN_KEYS = {"from", "expr", "type", "required", "description", "values", "default"}
 CANONICAL_KEYS = {"type", "required", "values", "fallback", "key", "pii", "description"}
 CSV_KEYS = {"delimiter", "quote", "escape", "encoding", "skip_rows_after_header"}
@@ -133,6 +138,7 @@ class TableSpec:
     mapping_name: str | None = None  # set when the table is a list of mappings; part of the load identity
     where: str | None = None  # an expression: rows where it is not true are skipped (counted, not loaded)
     alternatives: tuple["TableSpec", ...] = ()  # the table's other mappings (a list in the configuration)
+    delivery: str = "append"  # see DELIVERIES
 
     @property
     def configured(self) -> bool:
@@ -459,6 +465,9 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
             continue
         columns.append(_column(f"{where}.columns.{column}", column, spec, canon, required))
     where_expr = _where(f"{where}.where", doc.get("where"))
+    delivery = doc.get("delivery", "append")
+    if delivery not in DELIVERIES:
+        raise ConfigError(f"{where}.delivery: {delivery!r} is not one of {list(DELIVERIES)}")
     extra = doc.get("extra", "keep" if doc["format"] == "csv" else "drop")
     if extra not in EXTRA_POLICIES:
         raise ConfigError(f"{where}.extra: {extra!r} is not one of {sorted(EXTRA_POLICIES)}")
@@ -476,6 +485,7 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
         origin=origin,
         mapping_name=mapping_name,
         where=where_expr,
+        delivery=delivery,
     )
 
 

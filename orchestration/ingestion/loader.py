@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -62,6 +63,7 @@ HEADERS = {"csv": lambda conn, spec, path: csv_header(spec, path), "parquet": pa
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 BOOLEAN_WORDS = TRUE_WORDS + ("false", "f", "0", "no", "n")
 LOADED = ("loaded", "replaced")
+WITHDRAWN = "withdrawn"  # the file left the table: its rows left raw
 BATCH_BYTES = 1 << 30
 STAGERS = {"csv": stage_csv, "ndjson": stage_ndjson, "parquet": stage_parquet}
 # An ISO timestamp that carries its own offset is converted to the source's local time, so that
@@ -106,7 +108,7 @@ def mapping_fingerprint(spec: TableSpec) -> str:
             return [without_descriptions(v) for v in value]
         return value
 
-    shape = asdict(replace(spec, files="", origin="", alternatives=()))
+    shape = asdict(replace(spec, files="", origin="", alternatives=(), delivery="append"))
     text = json.dumps(without_descriptions(shape), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -185,17 +187,68 @@ def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[P
     or looping link, a name that is not UTF-8) gets a `rejected` load_log line naming the mapping
     key, and a directory a `skipped` one; the other files load all the same.
     """
-    odd = _odd_entries(conn, spec, Path(landing_dir))
-    if not paths:
-        return odd
-    if spec.alternatives:
-        landing_dir = Path(landing_dir)
-        reports = odd
-        for mapping in spec.mappings:
-            mine = set(mapping.landing_files(landing_dir))
-            reports += _ingest_mapping(conn, mapping, [p for p in paths if p in mine], landing_dir, settle_seconds)
-        return reports
-    return odd + _ingest_mapping(conn, spec, paths, Path(landing_dir), settle_seconds)
+    landing_dir = Path(landing_dir)
+    reports = _odd_entries(conn, spec, landing_dir)
+    for mapping in spec.mappings:
+        present = mapping.landing_files(landing_dir)
+        current, superseded = current_delivery(mapping, present)
+        # withdrawn first: a file whose twin was withdrawn is no duplicate any more, and loads now
+        reports += _withdraw(conn, mapping, current, superseded, landing_dir)
+        reports += _ingest_mapping(conn, mapping, [p for p in paths if p in set(current)], landing_dir, settle_seconds)
+    return reports
+
+
+def current_delivery(spec: TableSpec, present: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files of one mapping that make the table now, and those a newer snapshot superseded."""
+    if spec.delivery != "snapshot" or len(present) < 2:
+        return present, []
+
+    def age(path: Path):
+        dated = re.search(r"(\d{4})-?(\d{2})-?(\d{2})", path.name)
+        return (dated.groups() if dated else ("",), path.stat().st_mtime_ns, path.name)
+
+    newest = max(present, key=age)
+    return [newest], [p for p in present if p != newest]
+
+
+def _withdraw(conn, spec: TableSpec, current: list[Path], superseded: list[Path], landing_dir: Path) -> list[FileReport]:
+    """Rows of files that are no longer part of the table (gone from the landing folder, or
+    superseded by a newer snapshot) leave raw and quarantine, one load_log line per file. A mapping
+    that matches no file at all keeps its rows: an empty or unmounted folder is not a withdrawal."""
+    if not current:
+        return []
+    keep = [p.relative_to(landing_dir).as_posix() for p in current]
+    newer = {p.relative_to(landing_dir).as_posix() for p in superseded}
+    held = dict(conn.execute(
+        f"""select _source_file, count(*) from {RAW_SCHEMA}.{spec.raw_table}
+            where _mapping is not distinct from ? and not list_contains(?, _source_file) group by 1""",
+        [spec.mapping_name, keep]).fetchall())
+    held.update({f: held.get(f, 0) for (f,) in conn.execute(
+        f"""select distinct source_file from {META_SCHEMA}.quarantine where raw_table = ?
+            and mapping is not distinct from ? and not list_contains(?, source_file)""",
+        [spec.raw_table, spec.mapping_name, keep]).fetchall()})
+    if not held:
+        return []
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    reports = []
+    conn.execute("begin transaction")
+    try:
+        for relative, rows in sorted(held.items()):
+            conn.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _source_file = ? "
+                         f"and _mapping is not distinct from ?", [relative, spec.mapping_name])
+            conn.execute(f"delete from {META_SCHEMA}.quarantine where raw_table = ? and source_file = ? "
+                         f"and mapping is not distinct from ?", [spec.raw_table, relative, spec.mapping_name])
+            why = (f"superseded by the newer snapshot {keep[0]} (delivery: snapshot of {spec.key})" if relative in newer
+                   else f"no longer in the landing folder (matched by files: {spec.files!r} of {spec.key})")
+            report = FileReport(spec.raw_table, relative, "", WITHDRAWN, message=f"{relative}: {why}: its {rows} "
+                                f"row(s) left raw", mapping=spec.mapping_name)
+            _log(conn, uuid.uuid4().hex, report, loaded_at)
+            reports.append(report)
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return reports
 
 
 def _odd_entries(conn, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
@@ -229,11 +282,11 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
     latest = {}
     for source_file, file_checksum, used in conn.execute(
         f"""select source_file, file_checksum, mapping_fingerprint from (
-                select source_file, file_checksum, mapping_fingerprint,
+                select source_file, file_checksum, mapping_fingerprint, status,
                        row_number() over (partition by source_file order by loaded_at desc) as recency
                 from {META_SCHEMA}.load_log
-                where raw_table = ? and mapping is not distinct from ? and status in {LOADED}
-            ) where recency = 1""",
+                where raw_table = ? and mapping is not distinct from ? and status in {LOADED + (WITHDRAWN,)}
+            ) where recency = 1 and status in {LOADED}""",
         [spec.raw_table, spec.mapping_name],
     ).fetchall():
         latest[source_file], loaded_with[source_file] = file_checksum, used
