@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import errno
 import os
 import re
 import tempfile
 import time
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -346,6 +348,16 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
             try:
                 _load_batch(conn, spec, batch, latest, line_counts, stats)
                 break
+            except FILE_FAULTS as exc:  # rolled back: the batch's files are rejected, naming the cause
+                cause = fault_cause(exc)
+                for report, message in messages:
+                    report.message = message
+                for _, report in batch:
+                    if report.status != "rejected":
+                        report.rows_read = report.rows_loaded = report.rows_quarantined = 0
+                        others = f" (loaded together with {len(batch) - 1} other file(s))" if len(batch) > 1 else ""
+                        _reject(conn, report, f"could not be loaded{others}: {cause}", latest, loaded_at)
+                break
             except _FilesChanged as changed:  # rolled back: the others are loaded again without them
                 for report, message in messages:
                     report.message = message
@@ -356,6 +368,28 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
                                 "it is still being written; it is read again on a later run", latest, loaded_at)
                 batch = [(p, r) for p, r in batch if r.status != "rejected"]
     return reports
+
+
+# What a file, the disk or the machine can do to a load (as opposed to a bug of the loader): the
+# file is rejected with the cause, instead of an exception that names neither (and that Dagster
+# would retry as transient).
+FILE_FAULTS = (OSError, EOFError, zlib.error, UnicodeError, duckdb.IOException, duckdb.OutOfMemoryException,
+               duckdb.InvalidInputException, duckdb.ConversionException)
+
+
+def fault_cause(exc: BaseException) -> str:
+    """The cause of a failed load, as a person would say it."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+        return (f"no space left on device (disk full: the scratch folder {tempfile.gettempdir()} or the warehouse's "
+                f"folder): {text}")
+    if isinstance(exc, EOFError):
+        return f"the compressed stream ends early (truncated file): {text}"
+    if isinstance(exc, zlib.error):
+        return f"corrupt compressed data: {text}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return f"out of memory: {text}"
+    return text
 
 
 class _FilesChanged(Exception):
@@ -455,7 +489,10 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                     raise _FilesChanged(changed)
                 conn.execute("commit")
             except BaseException:
-                conn.execute("rollback")
+                try:
+                    conn.execute("rollback")
+                except duckdb.Error:  # DuckDB ended the transaction itself (e.g. disk full): keep the cause
+                    pass
                 raise
         finally:
             for statement in staged.cleanup:
