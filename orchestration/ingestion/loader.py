@@ -307,10 +307,11 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
         twin = None if remapped else next(
             (name for name, digest in sorted(latest.items()) if digest == checksum and name != relative), None
         ) or in_this_load.get(checksum)
-        if twin is not None or path.stat().st_size == 0:
+        blank = _blank(path)
+        if twin is not None or blank is not None:
             status = "duplicate" if twin is not None else "empty"
             message = (f"{relative}: same content as {twin}, which is loaded; not loaded twice" if twin
-                       else f"{relative}: empty file (0 bytes), nothing to load")
+                       else f"{relative}: {blank}, nothing to load")
             if relative in latest:
                 message += "; the rows loaded before from this file are kept"
             report = FileReport(spec.raw_table, relative, checksum, status, message=message, mapping=spec.mapping_name,
@@ -390,6 +391,26 @@ def fault_cause(exc: BaseException) -> str:
     if isinstance(exc, duckdb.OutOfMemoryException):
         return f"out of memory: {text}"
     return text
+
+
+BLANK_BYTES = 4096  # a file this small is looked at whole for content
+
+
+def _blank(path: Path) -> str | None:
+    """What makes the file empty, when it is: no bytes, or only a byte-order mark and white space
+    (an export of no rows that lost even its header is no data, like a 0-byte file, not an error)."""
+    size = path.stat().st_size
+    if size == 0:
+        return "empty file (0 bytes)"
+    if size > BLANK_BYTES:
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read(BLANK_BYTES)
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        data = data.removeprefix(bom)
+    if data.replace(b"\x00", b"").strip() == b"":
+        return f"no content ({size} bytes of byte-order mark or white space only)"
+    return None
 
 
 class _FilesChanged(Exception):

@@ -165,3 +165,14 @@ def test_mot_ingest_exits_non_zero_when_a_file_is_rejected(tmp_path):
     result = CliRunner().invoke(main, ["ingest"], env=env)
     assert result.exit_code == 1, result.output
     assert "events_20260105.ndjson" in result.output and "truncated" in result.output
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\n\n\r\n  \n", b"\xef\xbb\xbf\n\n", b"\xff\xfe\n\x00"])
+def test_a_file_of_no_content_is_empty_like_a_0_byte_file(tmp_path, conn, data):
+    spec = spec_for(tmp_path, "ndjson")
+    target = shard(tmp_path, "ndjson")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(data)
+    [report] = ingest_table(conn, spec, tmp_path / "landing")
+    assert report.status == "empty", report
+    assert "nothing to load" in report.message
