@@ -163,7 +163,7 @@ def _run_stoppably(work, log):
     only looks at between steps. On a signal every dbt process below this one gets SIGINT (dbt
     cancels its queries and exits, so the dbt step fails and nothing downstream is published), and
     so does any dbt that starts later; when the job has ended, or STOP_GRACE_SECONDS have passed,
-    whatever child process remains gets SIGTERM, then SIGKILL, and is waited for. No dbt outlives
+    whatever child process of the stopped night remains gets SIGTERM, then SIGKILL, and is waited for. No dbt outlives
     `mot run` holding the warehouse, and the next night can start at once.
 
     Returns ([signal name, number] or [], the job's return value or the exception it raised)."""
@@ -199,7 +199,8 @@ def _run_stoppably(work, log):
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        _end_children(10.0, log)
+        if stopped:  # a night that ended on its own leaves its helpers (e.g. multiprocessing's) to end with it
+            _end_children(10.0, log)
     return stopped, outcome[0]
 
 
