@@ -65,7 +65,8 @@ HEADERS = {"csv": lambda conn, spec, path: csv_header(spec, path), "parquet": pa
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 BOOLEAN_WORDS = TRUE_WORDS + ("false", "f", "0", "no", "n")
 LOADED = ("loaded", "replaced")
-WITHDRAWN = "withdrawn"  # the file left the table: its rows left raw
+WITHDRAWN = "withdrawn"
+UNDECODABLE = "invalid UTF-8"  # the CSV stager's structural reason for a row whose bytes are not UTF-8  # the file left the table: its rows left raw
 BATCH_BYTES = 1 << 30
 STAGERS = {"csv": stage_csv, "ndjson": stage_ndjson, "parquet": stage_parquet}
 # An ISO timestamp that carries its own offset is converted to the source's local time, so that
@@ -499,10 +500,10 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                                      load_id, loaded_at)
                 for relative, report in reports.items():
                     (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped,
-                     report.rows_duplicate_id, ambiguous) = counts.get(relative, (0, 0, 0, 0, 0, 0))
+                     report.rows_duplicate_id, (ambiguous, undecodable)) = counts.get(relative, (0, 0, 0, 0, 0, (0, 0)))
                     if report.rows_read != report.rows_loaded + report.rows_quarantined + report.rows_skipped:
                         raise RuntimeError(f"{relative}: rows read != loaded + quarantined + skipped ({report})")
-                    report.message = _with_counts(spec, report, ambiguous)
+                    report.message = _with_counts(spec, report, ambiguous, undecodable)
                     _log(conn, load_id, report, loaded_at)
                 changed = [report.source_file for path, report in batch
                            if report.source_file in reports and stats and _stat_key(path) != stats[path]]
@@ -521,9 +522,12 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             conn.execute("drop table if exists _checked")
 
 
-def _with_counts(spec: TableSpec, report: FileReport, dst_ambiguous: int = 0) -> str:
+def _with_counts(spec: TableSpec, report: FileReport, dst_ambiguous: int = 0, undecodable: int = 0) -> str:
     """The report's message, with what the counts alone would not explain."""
     parts = [report.message] if report.message else []
+    if undecodable:
+        parts.append(f"{undecodable} of {report.rows_read} row(s) are not valid {spec.csv.encoding}: if that is "
+                     f"most of them, the file is in another encoding; set csv.encoding of {spec.key} in {spec.origin}")
     if dst_ambiguous:
         parts.append(f"{dst_ambiguous} loaded row(s) have a local time that {spec.timezone} has twice (the hour "
                      f"repeated when daylight saving time ends): read as the second occurrence (standard time)")
@@ -716,11 +720,12 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
     twice = " or ".join(f"coalesce({_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
                         for c in stamps) or "false"
     return {
-        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates, ambiguous)
-        for relative, read, quarantined, skipped, duplicates, ambiguous in conn.execute(
+        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates, (ambiguous, undecodable))
+        for relative, read, quarantined, skipped, duplicates, ambiguous, undecodable in conn.execute(
             f"""select _source_file, count(*), count(*) filter (where _reason is not null),
                        count(*) filter (where "{SKIP_COLUMN}"), {repeats},
-                       count(*) filter (where {loaded} and ({twice}))
+                       count(*) filter (where {loaded} and ({twice})),
+                       count(*) filter (where _structural = '{UNDECODABLE}')
                 from _checked group by 1"""
         ).fetchall()
     }

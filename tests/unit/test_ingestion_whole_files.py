@@ -176,3 +176,27 @@ def test_a_file_of_no_content_is_empty_like_a_0_byte_file(tmp_path, conn, data):
     [report] = ingest_table(conn, spec, tmp_path / "landing")
     assert report.status == "empty", report
     assert "nothing to load" in report.message
+
+
+def test_a_file_in_another_encoding_gets_a_file_level_message(tmp_path, conn):
+    config = tmp_path / "owners.yml"
+    config.write_text("""\
+sources:
+  crm:
+    timezone: UTC
+    tables:
+      owners:
+        files: "crm/owners*.csv"
+        format: csv
+        columns:
+          owner_id: ID
+          last_name: Name
+""")
+    spec = next(s for s in load_config(config) if s.raw_table == "crm_owners")
+    target = tmp_path / "landing" / "crm" / "owners.csv"
+    target.parent.mkdir(parents=True)
+    target.write_bytes("ID,Name\n1,Müller\n2,Jäger\n3,Lee\n".encode("latin-1"))
+    [report] = ingest_table(conn, spec, tmp_path / "landing")
+    assert report.rows_quarantined == 2
+    assert "2 of 3 row(s) are not valid utf-8" in report.message.lower(), report.message
+    assert "set csv.encoding of sources.crm.tables.owners" in report.message
