@@ -20,11 +20,12 @@ def user_error(exc: BaseException) -> str | None:
     import duckdb
 
     from .dbt_project import ManifestMissing
+    from .engines.postgres import PostgresUnavailable
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
 
-    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing)):
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -76,7 +77,8 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @click.option("--settle-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Leave files modified less than this long ago for a later run (a writer may still be busy).")
 def ingest(landing: Path | None, settle_seconds: float) -> None:
-    """Load landing files into the warehouse's raw tables without Dagster (for development).
+    """Load landing files into the warehouse's raw tables without Dagster (for development); with
+    MOT_DBT_TARGET=postgres, land them in PostgreSQL too.
 
     Exits with status 1 when any file is rejected (each rejection is printed with its reason and
     written to ingest.load_log); the other files are loaded all the same."""
@@ -97,6 +99,16 @@ def ingest(landing: Path | None, settle_seconds: float) -> None:
                 rejected += report.status == "rejected"
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
+            if settings.on_postgres:
+                from .engines.postgres import land_raw_table
+
+                landed = land_raw_table(conn, settings.postgres, "raw", spec.raw_table)
+                click.echo(f"{spec.raw_table:22} landed in PostgreSQL: {landed['loads_landed']} new load(s), "
+                           f"{landed['loads_removed']} removed")
+        if settings.on_postgres:
+            from .engines.postgres import land_ingest_tables
+
+            land_ingest_tables(conn, settings.postgres)
     if rejected:
         click.echo(f"{rejected} file(s) rejected: see the messages above (and ingest.load_log)", err=True)
         sys.exit(1)
@@ -132,6 +144,11 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
     settings.export()
     night.check_landing(settings.landing_dir)
     _check_manifest(settings)
+    if settings.on_postgres:
+        from .engines.postgres import connect
+
+        with connect(settings.postgres):
+            pass  # a server that does not answer is one line now, not a failed step after the loads
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):
@@ -163,8 +180,8 @@ def _run_stoppably(work, log):
     only looks at between steps. On a signal every dbt process below this one gets SIGINT (dbt
     cancels its queries and exits, so the dbt step fails and nothing downstream is published), and
     so does any dbt that starts later; when the job has ended, or STOP_GRACE_SECONDS have passed,
-    whatever child process of the stopped night remains gets SIGTERM, then SIGKILL, and is waited for. No dbt outlives
-    `mot run` holding the warehouse, and the next night can start at once.
+    whatever child process of the stopped night remains gets SIGTERM, then SIGKILL, and is waited
+    for. No dbt outlives `mot run` holding the warehouse, and the next night can start at once.
 
     Returns ([signal name, number] or [], the job's return value or the exception it raised)."""
     import threading
@@ -298,11 +315,12 @@ def _run_nightly_job(settings: Settings, verbose: bool):
 
     from .definitions import build_definitions
     from .defs.execution import free_slots_of_dead_nights
-    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs
+    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs, stage_totals
 
     instance = DagsterInstance.get()
     free_slots_of_dead_nights(instance, log=click.echo)
-    job = build_definitions(settings).resolve_job_def("nightly")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("nightly")
     if verbose:
         # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
         quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -310,7 +328,7 @@ def _run_nightly_job(settings: Settings, verbose: bool):
     log_path = night_log_path(settings.reports_dir)
     click.echo(f"nightly job started; Dagster's and dbt's output: {log_path} (--verbose prints it)")
     out = sys.stdout
-    handler = StageHandler(out)
+    handler = StageHandler(out, totals=stage_totals(defs.resolve_asset_graph()))
     with open(log_path, "a", buffering=1, encoding="utf-8") as log_file, \
             contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
         job = job.with_logger_defs(stage_logger_defs(log_file, out, handler))
@@ -326,6 +344,7 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
     import duckdb
 
     from . import gate_report, summary
+    from .reports.validation_page import write_validation_page
 
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f}s (run {result.run_id})\n")
     try:
@@ -334,7 +353,8 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
         click.echo(f"(no summary: {str(exc).splitlines()[0]})")
     _echo_report_path(settings)
     report = gate_report.build(result.all_events, result.run_id)
-    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it)")
+    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it; "
+               f"every check's result, offline: {write_validation_page(settings.reports_dir)})")
     if report["status"] == "failed":
         click.echo("\n" + gate_report.render(report), err=True)
     if not result.success:
