@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -75,9 +76,14 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @main.command()
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
-def ingest(landing: Path | None) -> None:
+@click.option("--settle-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Leave files modified less than this long ago for a later run (a writer may still be busy).")
+def ingest(landing: Path | None, settle_seconds: float) -> None:
     """Load landing files into the warehouse's raw tables without Dagster (for development); with
-    MOT_DBT_TARGET=postgres, land them in PostgreSQL too; with spark, write them as Parquet for Spark."""
+    MOT_DBT_TARGET=postgres, land them in PostgreSQL too; with spark, write them as Parquet for Spark.
+
+    Exits with status 1 when any file is rejected (each rejection is printed with its reason and
+    written to ingest.load_log); the other files are loaded all the same."""
     import duckdb
 
     from . import guard, night
@@ -89,8 +95,10 @@ def ingest(landing: Path | None) -> None:
     night.check_landing(landing)
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo), \
             duckdb.connect(str(settings.warehouse_path)) as conn:
+        rejected = 0
         for spec in load_config(settings.sources_config):
-            for report in ingest_table(conn, spec, landing):
+            for report in ingest_table(conn, spec, landing, settle_seconds=settle_seconds):
+                rejected += report.status == "rejected"
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
             if settings.on_postgres:
@@ -108,6 +116,9 @@ def ingest(landing: Path | None) -> None:
 
             written = write_raw_parquet(conn, settings.spark_data_dir)
             click.echo(f"wrote {len(written)} tables as Parquet for Spark under {settings.spark_data_dir / 'raw'}")
+    if rejected:
+        click.echo(f"{rejected} file(s) rejected: see the messages above (and ingest.load_log)", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -158,8 +169,129 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
             click.echo(f"no new data in {settings.landing_dir}: every file is already loaded and published "
                        f"({settings.published_path}); nothing republished")
             return
-        result, log_path = _run_nightly_job(settings, verbose)
+        stopped, outcome = _run_stoppably(lambda: _run_nightly_job(settings, verbose), log=click.echo)
+        if stopped:
+            click.echo(f"\nnightly job stopped by {stopped[0]} after {time.perf_counter() - started:.1f}s: dbt "
+                       f"was stopped and waited for; this run published nothing more", err=True)
+            sys.exit(128 + stopped[1])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        result, log_path = outcome
     _report_night(settings, result, log_path, time.perf_counter() - started)
+
+
+# How long the night gets to end after SIGTERM/SIGINT (dbt stops at once; an ingestion step finishes
+# its table) before its child processes are killed and the process exits.
+STOP_GRACE_SECONDS = 30.0
+
+
+def _run_stoppably(work, log):
+    """Run `work` (the nightly job) in a worker thread, so that SIGTERM and SIGINT reach this
+    (main) thread, whose handlers Dagster leaves alone, instead of becoming a flag that Dagster
+    only looks at between steps. On a signal every dbt process below this one gets SIGINT (dbt
+    cancels its queries and exits, so the dbt step fails and nothing downstream is published), and
+    so does any dbt that starts later; when the job has ended, or STOP_GRACE_SECONDS have passed,
+    whatever child process of the stopped night remains gets SIGTERM, then SIGKILL, and is waited
+    for. No dbt outlives `mot run` holding the warehouse, and the next night can start at once.
+
+    Returns ([signal name, number] or [], the job's return value or the exception it raised)."""
+    import threading
+
+    stopped: list = []
+    outcome: list = [None]
+    stop_at = [0.0]
+
+    def on_signal(signum, frame):
+        if not stopped:
+            stopped.extend([signal.Signals(signum).name, int(signum)])
+            stop_at[0] = time.monotonic()
+            log(f"{signal.Signals(signum).name}: stopping the night (dbt is stopped and waited for)")
+        _signal_all(_descendants(os.getpid()), signal.SIGINT)
+
+    def target():
+        try:
+            outcome[0] = work()
+        except BaseException as exc:  # handed to the main thread
+            outcome[0] = exc
+
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
+    worker = threading.Thread(target=target, name="night", daemon=True)
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+            if stopped:
+                _signal_all(_descendants(os.getpid()), signal.SIGINT)  # a dbt started after the signal
+                if time.monotonic() - stop_at[0] > STOP_GRACE_SECONDS:
+                    break
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if stopped:  # a night that ended on its own leaves its helpers (e.g. multiprocessing's) to end with it
+            _end_children(10.0, log)
+    return stopped, outcome[0]
+
+
+def _signal_all(pids: list[int], number: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process ids below `pid` (children first), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        parents.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], list(parents.get(pid, []))
+    while queue:
+        child = queue.pop(0)
+        found.append(child)
+        queue += parents.get(child, [])
+    return found
+
+
+def _end_children(grace_seconds: float, log) -> None:
+    if not Path("/proc").is_dir():
+        return
+    children = _descendants(os.getpid())
+    if not children:
+        return
+    log(f"stopping {len(children)} child process(es) still running: {', '.join(map(str, children))}")
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        for pid in children:
+            try:
+                os.kill(pid, number)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + (grace_seconds if number == signal.SIGTERM else 10)
+        while time.monotonic() < deadline:
+            for pid in children:  # reap our own children; the others are reaped by their parent
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            children = [pid for pid in children if _alive(pid)]
+            if not children:
+                return
+            time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"  # a zombie has ended; only its parent's wait remains
 
 
 def _check_manifest(settings: Settings) -> None:
@@ -194,11 +326,12 @@ def _run_nightly_job(settings: Settings, verbose: bool):
 
     from .definitions import build_definitions
     from .defs.execution import free_slots_of_dead_nights
-    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs
+    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs, stage_totals
 
     instance = DagsterInstance.get()
     free_slots_of_dead_nights(instance, log=click.echo)
-    job = build_definitions(settings).resolve_job_def("nightly")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("nightly")
     if verbose:
         # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
         quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -206,7 +339,7 @@ def _run_nightly_job(settings: Settings, verbose: bool):
     log_path = night_log_path(settings.reports_dir)
     click.echo(f"nightly job started; Dagster's and dbt's output: {log_path} (--verbose prints it)")
     out = sys.stdout
-    handler = StageHandler(out)
+    handler = StageHandler(out, totals=stage_totals(defs.resolve_asset_graph()))
     with open(log_path, "a", buffering=1, encoding="utf-8") as log_file, \
             contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
         job = job.with_logger_defs(stage_logger_defs(log_file, out, handler))
@@ -222,6 +355,7 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
     import duckdb
 
     from . import gate_report, summary
+    from .reports.validation_page import write_validation_page
 
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f}s (run {result.run_id})\n")
     try:
@@ -230,7 +364,8 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
         click.echo(f"(no summary: {str(exc).splitlines()[0]})")
     _echo_report_path(settings)
     report = gate_report.build(result.all_events, result.run_id)
-    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it)")
+    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it; "
+               f"every check's result, offline: {write_validation_page(settings.reports_dir)})")
     if report["status"] == "failed":
         click.echo("\n" + gate_report.render(report), err=True)
     if not result.success:
