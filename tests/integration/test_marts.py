@@ -25,6 +25,7 @@ BI_MARTS = {
     "mart_engagement_quality", "mart_team_efficiency", "mart_experience_advocacy", "mart_open_leads",
     "dim_calendar_days", "mart_coverage", "mart_survey_scores_monthly", "mart_speed_to_lead_by_breakdown",
     "mart_speed_to_lead_summary", "mart_funnel_stages", "mart_team_efficiency_monthly", "dim_moments",
+    "mart_speed_to_lead_adjusted", "mart_response_opportunity", "mart_response_coverage", "mart_rep_scorecard",
 }
 
 
