@@ -162,7 +162,7 @@ def test_rep_scorecard_standardises_each_reps_fmot_rate_for_lead_mix(nightly, bi
     # the patterns add up to the engagement-quality mart's
     quality = {r["pattern"]: r["leads_with_pattern"] for r in rows(bi, "select * from marts.mart_engagement_quality")}
     assert sum(r["templated_first_replies"] for r in got) == quality["templated_first_reply"]
-    assert sum(r["email_when_call_requested"] for r in got) == quality["email_when_call_requested"]
+    assert sum(r["answered_in_writing_when_call_requested"] for r in got) == quality["email_when_call_requested"]
 
 
 def test_rep_percentiles_match_python_on_the_leads(bi):

@@ -85,7 +85,7 @@ rep_months as (
         {{ percentile_cont(0.5, 'response_hours') }} as response_hours_p50,
         {{ percentile_cont(0.9, 'response_hours') }} as response_hours_p90,
         sum(case when is_call_requested then 1 else 0 end) as leads_call_requested,
-        sum(case when is_email_when_call_requested then 1 else 0 end) as email_when_call_requested,
+        sum(case when is_email_when_call_requested then 1 else 0 end) as answered_in_writing_when_call_requested,
         sum(case when is_templated_first_reply then 1 else 0 end) as templated_first_replies,
         sum(case when is_deferral_without_follow_up then 1 else 0 end) as deferrals_without_follow_up,
         sum(case when is_asked_again_for_form_data then 1 else 0 end) as asked_again_for_form_data,
@@ -112,12 +112,12 @@ final as (
         cast(response_hours_p50 as {{ type_double() }}) as response_hours_p50,
         cast(response_hours_p90 as {{ type_double() }}) as response_hours_p90,
         cast(leads_call_requested as {{ dbt.type_bigint() }}) as leads_call_requested,
-        cast(email_when_call_requested as {{ dbt.type_bigint() }}) as email_when_call_requested,
+        cast(answered_in_writing_when_call_requested as {{ dbt.type_bigint() }}) as answered_in_writing_when_call_requested,
         cast(templated_first_replies as {{ dbt.type_bigint() }}) as templated_first_replies,
         cast(deferrals_without_follow_up as {{ dbt.type_bigint() }}) as deferrals_without_follow_up,
         cast(asked_again_for_form_data as {{ dbt.type_bigint() }}) as asked_again_for_form_data,
-        case when leads_answered > 0 then cast(email_when_call_requested as {{ type_double() }}) / leads_answered end
-            as email_when_call_requested_rate,
+        case when leads_answered > 0 then cast(answered_in_writing_when_call_requested as {{ type_double() }}) / leads_answered end
+            as answered_in_writing_when_call_requested_rate,
         case when leads_answered > 0 then cast(templated_first_replies as {{ type_double() }}) / leads_answered end
             as templated_first_reply_rate,
         case when leads_answered > 0 then cast(deferrals_without_follow_up as {{ type_double() }}) / leads_answered end
