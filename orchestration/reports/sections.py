@@ -220,7 +220,8 @@ def _opportunity_sentence(rows: Rows) -> str:
 
 def _opportunity_chart(rows: Rows) -> dict:
     return alt.Chart(alt.Data(values=rows)).mark_bar().encode(
-        x=alt.X("cohort_week:T", title="week of inquiry", axis=alt.Axis(format="%d %b", labelAngle=0)),
+        # one band per week (a time axis would draw each week as a hairline)
+        x=alt.X("yearmonthdate(cohort_week):O", title="week of inquiry", axis=alt.Axis(format="%d %b", labelAngle=-45)),
         y=alt.Y("expected_additional_fmot:Q", title="additional FMOTs", stack=True),
         color=alt.Color("team:N", title="team", legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("team:N"), alt.Tooltip("cohort_week:T", title="week", format="%Y-%m-%d"),
