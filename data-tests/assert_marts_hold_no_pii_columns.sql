@@ -4,6 +4,10 @@
 -- depends_on: {{ ref('dim_prospects') }}
 -- depends_on: {{ ref('dim_reps') }}
 -- depends_on: {{ ref('mart_speed_to_lead') }}
+-- depends_on: {{ ref('mart_speed_to_lead_adjusted') }}
+-- depends_on: {{ ref('mart_response_opportunity') }}
+-- depends_on: {{ ref('mart_response_coverage') }}
+-- depends_on: {{ ref('mart_rep_scorecard') }}
 with
 
 mart_columns as (
