@@ -60,7 +60,7 @@ def _create_tables(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
         SELECT s.idx, r.band, s.planted_rating_band, s.fmot_s IS NOT NULL AS has_fmot, s.won_s IS NOT NULL AS has_purchase,
                s.zmot_us // 1000000 + {FUNNEL_WINDOW_DAYS * DAY} <= {ctx.end_s} AS has_full_window,
                CASE WHEN s.bucket < {NEVER} THEN {sql_list(p.p_fmot)}[s.bucket + 1] ELSE 0 END
-                   * {reputation.multiplier_sql(ctx, "fmot", "s.planted_rating_band")} AS p_fmot,
+                   * s.fmot_factor * {reputation.multiplier_sql(ctx, "fmot", "s.planted_rating_band")} AS p_fmot,
                {p.deal_rate!r} * {team['proposal_rate']} * {team['win_rate']} AS p_purchase_given_fmot
         FROM story s
         JOIN day_ratings r ON r.d = (s.zmot_us // 1000000 - {ctx.start_s}) // {DAY};
