@@ -5,6 +5,7 @@
     unique_key='engagement_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    full_refresh=allow_full_refresh(),
     post_hook="{{ delete_redelivered_rows(source('crm', 'crm_engagements')) }}",
 ) }}
 

@@ -7,6 +7,7 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    full_refresh=allow_full_refresh(),
     post_hook="{{ delete_redelivered_rows(source('web', 'web_events')) }}",
 ) }}
 
