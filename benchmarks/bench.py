@@ -284,8 +284,8 @@ def definitions_load_s() -> dict[str, float]:
     return {"import": round(float(figures["import"]), 3), "load": round(float(figures["load"]), 3)}
 
 
-def verdicts(results: list[dict], load: dict[str, float]) -> list[tuple[str, str, str, bool]]:
-    rows = [("definitions import (s)", f"{load['import']}", f"<= {TARGETS['definitions_import_s']}",
+def verdicts(results: list[dict], load: dict[str, float] | None) -> list[tuple[str, str, str, bool]]:
+    rows = [] if load is None else [("definitions import (s)", f"{load['import']}", f"<= {TARGETS['definitions_import_s']}",
              load["import"] <= TARGETS["definitions_import_s"]),
             ("definitions load, imports included (s)", f"{load['load']}", f"<= {TARGETS['definitions_load_s']}",
              load["load"] <= TARGETS["definitions_load_s"])]
@@ -353,6 +353,14 @@ def render(results: list[dict], checks) -> str:
     return "\n".join(lines)
 
 
+def report_scale_so_far(results: list[dict], out: Path) -> None:
+    """A scale's figures and verdicts as soon as it is done: a long run stopped at a larger scale
+    still leaves the smaller scales' table and JSON (out, with .partial before the suffix)."""
+    print(render(results, verdicts(results, None)), flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".partial" + out.suffix).write_text(json.dumps({"results": results}, indent=2))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, nargs="+", default=[1.0],
@@ -376,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench_scale(scale, root, args.seed, args.memory_limit))
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+        report_scale_so_far(results, args.out)
     load_s = definitions_load_s()
     checks = verdicts(results, load_s)
     print(render(results, checks))
