@@ -11,15 +11,18 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install run test dev parse clean bench
+.PHONY: install run test dev parse clean bench postgres-up postgres-down
 
 # Recipes are not echoed (@): `make run` on a fresh clone should print what happened, not how.
+# --compile-bytecode: uv leaves the bytecode to the first import, and where Python writes none
+# (PYTHONDONTWRITEBYTECODE, a read-only install) every process that loads the definitions would
+# compile Dagster's and dbt's sources again: about 2.5 s of CPU on each load.
 $(INSTALLED): pyproject.toml
 	@echo "installing into $(VENV) (a few minutes on a fresh clone)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	@$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev]' \
+	@$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -e '.[dev]' \
 	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@mkdir -p $(DAGSTER_HOME)
 	@touch $@
@@ -58,7 +61,20 @@ dev: parse
 clean:
 	rm -rf landing warehouse published reports .dagster target logs
 
+# A private PostgreSQL server for MOT_DBT_TARGET=postgres (Debian's packages, installed where
+# missing): a cluster under .postgres/ on 127.0.0.1 and a free port, whose settings mot reads
+# from .postgres/server.env. `make postgres-down` stops it by its pid.
+postgres-up:
+	@scripts/postgres.sh up
+
+postgres-down:
+	@scripts/postgres.sh down
+
 # The benchmark (not a test): `make bench SCALES="1 10 100"`; a table on screen, JSON in benchmarks/.
-SCALES ?= 1
+# `make bench ENGINE=postgres` times the whole night with dbt on PostgreSQL (at 1x and 10x unless
+# SCALES says otherwise), starting the project's server when it is not running.
+ENGINE ?= duckdb
+SCALES ?= $(if $(filter duckdb,$(ENGINE)),1,1 10)
 bench: parse
-	$(BIN)/python benchmarks/bench.py --scale $(SCALES)
+	@$(if $(filter postgres,$(ENGINE)),scripts/postgres.sh up)
+	$(BIN)/python benchmarks/bench.py --scale $(SCALES) --engine $(ENGINE)

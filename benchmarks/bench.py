@@ -59,9 +59,13 @@ def progress(scale: float, message: str) -> None:
 
 @contextmanager
 def stopwatch(into: dict, key: str):
+    """Time one step into `into[key]`, with a line before and after it: a benchmark at scale 100
+    runs for many minutes, and a person watching should see which step it is in."""
+    print(f"  {key.removesuffix('_s')}…", flush=True)
     started = time.perf_counter()
     yield
     into[key] = round(time.perf_counter() - started, 3)
+    print(f"  {key.removesuffix('_s')}: {into[key]:.1f}s", flush=True)
 
 
 def env_for(warehouse: Path, landing: Path, root: Path, memory_limit: str) -> dict:
@@ -272,16 +276,85 @@ def reference(scale: float, root: Path, landing: Path, memory_limit: str) -> dic
     return {"reference_s": seconds, "reference_steps_s": steps}
 
 
-def definitions_load_s() -> dict[str, float]:
+def bench_engine_night(engine: str, scale: float, root: Path, seed: int, memory_limit: str) -> dict:
+    """The whole night (`mot run`, from an empty warehouse) with dbt on another engine, in a database
+    of its own on the server the settings name (`make postgres-up` starts the project's)."""
+    from dataclasses import replace
+
+    from orchestration.engines import postgres
+    from orchestration.generator import generate
+    from orchestration.settings import Settings
+
+    if engine != "postgres":
+        raise SystemExit(f"no night benchmark for engine {engine!r} yet")
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "dagster").mkdir(parents=True)
+    m: dict = {"engine": engine, "scale": scale}
+    with stopwatch(m, "generate_s"):
+        truth = generate(root / "landing", scale=scale, seed=seed)
+    m["prospects"] = truth["counts"]["prospects"]
+    m["web_events"] = truth["counts"]["web_events_written"]
+    server = replace(Settings.from_env().postgres, database=f"mot_bench_{str(scale).replace('.', '_')}")
+    admin = replace(server, database="postgres")
+    with postgres.connect(admin) as conn:
+        conn.autocommit = True
+        conn.cursor().execute(f"drop database if exists {server.database} with (force)")
+        conn.cursor().execute(f"create database {server.database}")
+    env = {**env_for(root / "warehouse.duckdb", root / "landing", root, memory_limit),
+           "MOT_DBT_TARGET": engine, **server.environment()}
+    rss_before = peak_child_rss_gib()
+    try:
+        with stopwatch(m, "night_s"):
+            completed = run([str(BIN / "mot"), "run"], env)
+    finally:
+        with postgres.connect(admin) as conn:
+            conn.autocommit = True
+            conn.cursor().execute(f"drop database if exists {server.database} with (force)")
+    m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
+    m["night_steps_s"] = night_steps(root / "dagster", completed.stdout)
+    return m
+
+
+def render_engine(results: list[dict]) -> str:
+    lines = [f"{'engine':8} {'scale':>6} {'prospects':>9} {'web_events':>10} {'night_s':>8} {'peak_rss_gib':>12}"]
+    lines += [f"{m['engine']:8} {m['scale']:>6g} {m['prospects']:>9} {m['web_events']:>10} {m['night_s']:>8} "
+              f"{m['night_peak_rss_gib']:>12}" for m in results]
+    for m in results:
+        steps = sorted(m.get("night_steps_s", {}).items(), key=lambda item: -item[1])
+        lines += ["", f"{m['engine']} x{m['scale']:g} night, seconds per Dagster step (longest first):"]
+        lines += [f"  {seconds:8.1f}  {step}" for step, seconds in steps[:8]]
+    return "\n".join(lines)
+
+
+def definitions_load_s(repeat: int = 3) -> dict[str, float]:
     """Seconds, in a fresh interpreter, to import orchestration.definitions (which must do no work),
     and to import and build the definitions as a Dagster code location does (imports included:
-    Dagster and dagster-dbt themselves take most of it)."""
+    Dagster and dagster-dbt themselves take most of it). The best of `repeat` fresh interpreters: on
+    a shared machine the slower ones measure the neighbours. `load_cpu` is the same load in CPU
+    seconds, which a busy machine does not inflate."""
     code = ("import time; t = time.perf_counter(); import orchestration.definitions as d; "
             "print('import', time.perf_counter() - t); "
-            "d.defs.resolve_asset_graph(); d.defs.resolve_all_job_defs(); print('load', time.perf_counter() - t)")
+            "d.defs.resolve_asset_graph(); d.defs.resolve_all_job_defs(); print('load', time.perf_counter() - t); "
+            "print('load_cpu', time.process_time())")
+    runs = [_timed_interpreter(code) for _ in range(repeat)]
+    return {key: min(run[key] for run in runs) for key in ("import", "load", "load_cpu")}
+
+
+def definitions_load_floor_s(repeat: int = 3) -> dict[str, float]:
+    """What no project can go below: `import dagster` alone, and with dagster-dbt (which imports
+    dbt-core's adapters and contracts when dbt-core is installed beside it, as here), wall and CPU
+    seconds, best of `repeat` fresh interpreters."""
+    code = ("import time; t = time.perf_counter(); import dagster; print('dagster', time.perf_counter() - t); "
+            "print('dagster_cpu', time.process_time()); import dagster_dbt; "
+            "print('dagster_dbt', time.perf_counter() - t); print('dagster_dbt_cpu', time.process_time())")
+    runs = [_timed_interpreter(code) for _ in range(repeat)]
+    return {key: min(run[key] for run in runs) for key in runs[0]}
+
+
+def _timed_interpreter(code: str) -> dict[str, float]:
     completed = run([sys.executable, "-W", "ignore", "-c", code], {**os.environ, "GX_ANALYTICS_ENABLED": "false"})
-    figures = dict(line.split() for line in completed.stdout.strip().splitlines()[-2:])
-    return {"import": round(float(figures["import"]), 3), "load": round(float(figures["load"]), 3)}
+    figures = dict(line.split() for line in completed.stdout.strip().splitlines() if len(line.split()) == 2)
+    return {name: round(float(value), 3) for name, value in figures.items()}
 
 
 def verdicts(results: list[dict], load: dict[str, float] | None) -> list[tuple[str, str, str, bool]]:
@@ -361,6 +434,15 @@ def report_scale_so_far(results: list[dict], out: Path) -> None:
     out.with_suffix(".partial" + out.suffix).write_text(json.dumps({"results": results}, indent=2))
 
 
+def render_load_floor(load: dict[str, float], floor: dict[str, float]) -> str:
+    return "\n".join([
+        "", "definitions load against its floor (best of 3 fresh interpreters; seconds wall / CPU):",
+        f"  import dagster                      {floor['dagster']:6.2f} / {floor['dagster_cpu']:5.2f}",
+        f"  import dagster + dagster_dbt        {floor['dagster_dbt']:6.2f} / {floor['dagster_dbt_cpu']:5.2f}",
+        f"  this project's definitions, loaded  {load['load']:6.2f} / {load['load_cpu']:5.2f}",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, nargs="+", default=[1.0],
@@ -371,9 +453,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--definitions-only", action="store_true",
                         help="measure only how long the definitions take to import and load")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and the night's warehouse")
+    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb",
+                        help="duckdb: the full benchmark; postgres: the whole night with MOT_DBT_TARGET=postgres")
     parser.add_argument("--memory-limit", default=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "3GB"),
                         help="DuckDB memory_limit of every step (the night's peak RSS target is 4 GiB)")
     args = parser.parse_args(argv)
+
+    if args.engine != "duckdb":
+        nights = []
+        for scale in args.scale:
+            print(f"{args.engine} scale {scale:g}: running…", flush=True)
+            root = args.workdir / f"{args.engine}-scale-{scale:g}"
+            nights.append(bench_engine_night(args.engine, scale, root, args.seed, args.memory_limit))
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+            # written after each scale: a long night at the next scale does not lose this one's figures
+            print(render_engine(nights[-1:]), flush=True)
+            out = args.out.with_name(f"{args.out.stem}-{args.engine}{args.out.suffix}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps({"results": nights, "machine": {"cpus": os.cpu_count()}}, indent=2))
+        print(f"\n{render_engine(nights)}\n\nwrote {out}")
+        return 0
 
     results = []
     if args.definitions_only:
@@ -385,14 +485,19 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
         report_scale_so_far(results, args.out)
+    print("definitions load, best of 3 fresh interpreters, and its floor…", flush=True)
     load_s = definitions_load_s()
+    floor = definitions_load_floor_s()
     checks = verdicts(results, load_s)
     print(render(results, checks))
+    print(render_load_floor(load_s, floor))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "results": results,
         "definitions_import_s": load_s["import"],
         "definitions_load_s": load_s["load"],
+        "definitions_load_cpu_s": load_s["load_cpu"],
+        "definitions_load_floor_s": floor,
         "targets": [{"target": n, "value": v, "bound": t, "met": ok} for n, v, t, ok in checks],
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "duckdb": duckdb.__version__},
     }, indent=2))

@@ -19,11 +19,12 @@ def user_error(exc: BaseException) -> str | None:
     import duckdb
 
     from .dbt_project import ManifestMissing
+    from .engines.postgres import PostgresUnavailable
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
 
-    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing)):
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -73,7 +74,8 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
 def ingest(landing: Path | None) -> None:
-    """Load landing files into the warehouse's raw tables without Dagster (for development)."""
+    """Load landing files into the warehouse's raw tables without Dagster (for development); with
+    MOT_DBT_TARGET=postgres, land them in PostgreSQL too."""
     import duckdb
 
     from . import guard, night
@@ -89,6 +91,16 @@ def ingest(landing: Path | None) -> None:
             for report in ingest_table(conn, spec, landing):
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
+            if settings.on_postgres:
+                from .engines.postgres import land_raw_table
+
+                landed = land_raw_table(conn, settings.postgres, "raw", spec.raw_table)
+                click.echo(f"{spec.raw_table:22} landed in PostgreSQL: {landed['loads_landed']} new load(s), "
+                           f"{landed['loads_removed']} removed")
+        if settings.on_postgres:
+            from .engines.postgres import land_ingest_tables
+
+            land_ingest_tables(conn, settings.postgres)
 
 
 @main.command()
@@ -121,6 +133,11 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
     settings.export()
     night.check_landing(settings.landing_dir)
     _check_manifest(settings)
+    if settings.on_postgres:
+        from .engines.postgres import connect
+
+        with connect(settings.postgres):
+            pass  # a server that does not answer is one line now, not a failed step after the loads
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):
@@ -166,11 +183,12 @@ def _run_nightly_job(settings: Settings, verbose: bool):
 
     from .definitions import build_definitions
     from .defs.execution import free_slots_of_dead_nights
-    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs
+    from .defs.terminal import StageHandler, night_log_path, stage_logger_defs, stage_totals
 
     instance = DagsterInstance.get()
     free_slots_of_dead_nights(instance, log=click.echo)
-    job = build_definitions(settings).resolve_job_def("nightly")
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("nightly")
     if verbose:
         # Step events at INFO, not DEBUG: the run log stays in the Dagster UI, the terminal gets the gist.
         quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -178,7 +196,7 @@ def _run_nightly_job(settings: Settings, verbose: bool):
     log_path = night_log_path(settings.reports_dir)
     click.echo(f"nightly job started; Dagster's and dbt's output: {log_path} (--verbose prints it)")
     out = sys.stdout
-    handler = StageHandler(out)
+    handler = StageHandler(out, totals=stage_totals(defs.resolve_asset_graph()))
     with open(log_path, "a", buffering=1, encoding="utf-8") as log_file, \
             contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
         job = job.with_logger_defs(stage_logger_defs(log_file, out, handler))
@@ -194,6 +212,7 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
     import duckdb
 
     from . import gate_report, summary
+    from .reports.validation_page import write_validation_page
 
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f}s (run {result.run_id})\n")
     try:
@@ -202,7 +221,8 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
         click.echo(f"(no summary: {str(exc).splitlines()[0]})")
     _echo_report_path(settings)
     report = gate_report.build(result.all_events, result.run_id)
-    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it)")
+    click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it; "
+               f"every check's result, offline: {write_validation_page(settings.reports_dir)})")
     if report["status"] == "failed":
         click.echo("\n" + gate_report.render(report), err=True)
     if not result.success:

@@ -39,11 +39,3 @@ def parse(settings: Settings) -> Path:
         raise RuntimeError(f"dbt parse failed:\n{completed.stdout[-4000:]}{completed.stderr[-4000:]}")
     return require_manifest(settings)
 
-
-def __getattr__(name: str):
-    # `dbt_project`: the project with the default settings, for code that predates the factories.
-    if name == "dbt_project":
-        from .defs.resources import project
-
-        return project(Settings.from_env())
-    raise AttributeError(name)

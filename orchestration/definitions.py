@@ -40,7 +40,7 @@ def build_definitions(settings: Settings) -> "Definitions":
         assets=[*build_ingestion_assets(settings), dbt_assets_def, build_published_marts(marts)],
         asset_checks=[*build_raw_checks(specs, settings), *build_mart_checks(marts, settings)],
         jobs=[nightly, ingest, hourly],
-        schedules=[nightly_schedule(nightly, settings), hourly_open_leads_schedule(hourly, settings)],
+        schedules=[nightly_schedule(nightly, settings, specs), hourly_open_leads_schedule(hourly, settings)],
         sensors=[build_landing_files_sensor(ingest, specs, settings), build_alert_on_run_failure(settings)],
         resources=build_resources(settings),
         # Also for materializations started from the UI: every step opens the one DuckDB file, so

@@ -59,8 +59,7 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
         return ["(no warehouse yet)"]
     try:
         with duckdb.connect(str(warehouse_path), read_only=True) as wh:
-            known = set(wh.execute(
-                "select raw_table, source_file, file_checksum, mapping_fingerprint from ingest.load_log").fetchall())
+            known = _load_log(wh)
             last_load = wh.execute(
                 "select max(loaded_at) from ingest.load_log where status in ('loaded', 'replaced')").fetchone()[0]
         with duckdb.connect(str(published_path), read_only=True) as bi:
@@ -69,11 +68,36 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
         return ["(no load log or publish record to compare with)"]
     if published_at is None or (last_load is not None and last_load > published_at):
         return ["(loaded data not yet published)"]
-    files = landing_files(specs, landing_dir)
+    return _not_in(known, landing_files(specs, landing_dir), landing_dir)
+
+
+def not_yet_loaded(specs, landing_dir: Path, warehouse_path: Path, only: set[str] | None = None) -> list[str]:
+    """The landing files (relative names; of `only`, when given) the warehouse's load log does not
+    hold with the same checksum and mapping: what a load would actually read. Raises duckdb.Error
+    when the warehouse cannot be read (a night holds it)."""
+    landing_dir = Path(landing_dir)
+    files = [(table, fingerprint, path) for table, fingerprint, path in landing_files(specs, landing_dir)
+             if only is None or path.relative_to(landing_dir).as_posix() in only]
+    if not files or not Path(warehouse_path).exists():
+        return sorted({path.relative_to(landing_dir).as_posix() for _, _, path in files})
+    with duckdb.connect(str(warehouse_path), read_only=True) as wh:
+        try:
+            known = _load_log(wh)
+        except duckdb.CatalogException:  # no load yet
+            known = set()
+    return _not_in(known, files, landing_dir)
+
+
+def _load_log(wh) -> set[tuple]:
+    return set(wh.execute("select raw_table, source_file, file_checksum, mapping_fingerprint from ingest.load_log")
+               .fetchall())
+
+
+def _not_in(known: set[tuple], files, landing_dir: Path) -> list[str]:
     with ThreadPoolExecutor(max_workers=4) as pool:  # hashlib releases the GIL
         checksums = list(pool.map(_checksum, [path for _, _, path in files]))
-    return [
+    return list(dict.fromkeys(
         path.relative_to(landing_dir).as_posix()
         for (table, fingerprint, path), checksum in zip(files, checksums)
         if (table, path.relative_to(landing_dir).as_posix(), checksum, fingerprint) not in known
-    ]
+    ))

@@ -14,11 +14,54 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# Where scripts/postgres.sh keeps its private cluster and writes the connection settings of the
+# server it started (server.env): the defaults of the MOT_PG_* variables below.
+POSTGRES_DIR = ".postgres"
 
 
 def _path(env: dict, var: str, default: str) -> Path:
     value = Path(env.get(var) or default)
     return value if value.is_absolute() else (PROJECT_DIR / value)
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """The PostgreSQL server of MOT_DBT_TARGET=postgres: dbt's profile and the raw-table lander use it."""
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    password: str = ""
+    database: str = "moments_of_truth"
+
+    @classmethod
+    def from_env(cls, env, server_env: Path) -> "PostgresServer":
+        """MOT_PG_* from the environment, else from the server.env that scripts/postgres.sh wrote."""
+        written = _read_env_file(server_env)
+        value = lambda var, default: env.get(var) or written.get(var) or default  # noqa: E731
+        return cls(
+            host=value("MOT_PG_HOST", cls.host),
+            port=int(value("MOT_PG_PORT", cls.port)),
+            user=value("MOT_PG_USER", cls.user),
+            password=env.get("MOT_PG_PASSWORD", written.get("MOT_PG_PASSWORD", cls.password)),
+            database=value("MOT_PG_DATABASE", cls.database),
+        )
+
+    def connect_kwargs(self) -> dict:
+        return {"host": self.host, "port": self.port, "user": self.user, "password": self.password,
+                "dbname": self.database}
+
+    def environment(self) -> dict[str, str]:
+        """What profiles.yml's postgres output reads."""
+        return {"MOT_PG_HOST": self.host, "MOT_PG_PORT": str(self.port), "MOT_PG_USER": self.user,
+                "MOT_PG_PASSWORD": self.password, "MOT_PG_DATABASE": self.database}
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
 
 
 @dataclass(frozen=True)
@@ -48,6 +91,13 @@ class Settings:
     alert_webhook_url: str = ""                  # optional: failed runs are POSTed here as JSON
     dagster_ui_url: str = "http://localhost:3000"  # links to runs in alerts
     earliest_timestamp: str = "2000-01-01"       # earlier timestamps are typos or epoch defaults
+    postgres: PostgresServer = PostgresServer()  # the server of MOT_DBT_TARGET=postgres
+
+    @property
+    def on_postgres(self) -> bool:
+        """dbt builds in PostgreSQL: ingestion lands the raw tables there, and the marts come back
+        into the working DuckDB file for the mart gate and publish."""
+        return self.dbt_target == "postgres"
 
     @property
     def published_path(self) -> Path:
@@ -84,11 +134,14 @@ class Settings:
             alert_webhook_url=text("MOT_ALERT_WEBHOOK_URL", "alert_webhook_url"),
             dagster_ui_url=text("MOT_DAGSTER_UI_URL", "dagster_ui_url"),
             earliest_timestamp=text("MOT_EARLIEST_TIMESTAMP", "earliest_timestamp"),
+            postgres=PostgresServer.from_env(env, _path(env, "MOT_PG_DIR", POSTGRES_DIR) / "server.env"),
         )
 
     def export(self) -> None:
         """Make the dbt subprocess (profiles.yml) see the same absolute paths."""
         os.environ["MOT_WAREHOUSE_PATH"] = str(self.warehouse_path)
         os.environ["MOT_DBT_TARGET"] = self.dbt_target
+        if self.on_postgres:
+            os.environ.update(self.postgres.environment())
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -15,10 +15,14 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..dbt_project import require_manifest
+from ..engines.postgres import fetch_schema
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, is_transient, transient_retry_policy
 from .partitions import RANGE_END_TAG, RANGE_START_TAG, partition_window_vars  # noqa: F401 (names others import)
 from .resources import WarehouseResource, dbt_project_for
+
+MARTS_SCHEMA = "marts"  # dbt_project.yml: the only schema published to BI
+
 
 class MomentsTranslator(DagsterDbtTranslator):
     """Groups follow the model folders (staging / intermediate / marts); seeds get their own.
@@ -33,6 +37,25 @@ class MomentsTranslator(DagsterDbtTranslator):
             return "seeds"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """Every dbt test check says what it tests: the test's own description when its YAML gives
+        one, otherwise one written from the test (the checks list in the UI is read by people)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_dbt_test(manifest["nodes"][unique_id]))
+
+
+def describe_dbt_test(test: Mapping[str, Any]) -> str:
+    """"dbt test not_null on identity_id (models/intermediate/_intermediate__models.yml)"."""
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    column = test.get("column_name") or kwargs.get("column_name")
+    detail = {k: v for k, v in kwargs.items() if k not in ("column_name", "model") and not str(v).startswith("{{")}
+    what = f"dbt test {metadata['name']}" if metadata else f"dbt singular test {test['name']}"
+    return (what + (f" on {column}" if column else "") + (f" {json.dumps(detail, default=str)}" if detail else "")
+            + f" ({test.get('original_file_path', '?')})")
 
 
 def build_dbt_assets(settings: Settings) -> AssetsDefinition:
@@ -61,15 +84,75 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
         if window:
             context.log.info(f"dbt build for the partition window {window['window_start']}..{window['window_end']}")
         invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
+        # Held until dbt exits (its log lines still reach the run log, and the terminal's progress
+        # bar, as dbt writes them): the row counts are read then, when dbt no longer holds the file.
+        events = _collected_with_progress(invocation.stream(), context)
         error = invocation.get_error()
+        yield from with_row_counts(events, invocation.manifest, warehouse, context.log)
         if error is not None:
             if is_transient(error):
                 raise error  # the retry policy tries again, with backoff
             # A failing test or a broken model fails the same way on every retry.
             raise Failure(description=str(error), allow_retries=False) from error
+        server = warehouse.postgres()
+        if server is not None:
+            # The mart gate and publish read the marts from the working DuckDB file, as on the
+            # DuckDB target: the GX suites' SQL and the publish copy stay one code path.
+            with warehouse.connect() as conn:
+                counts = fetch_schema(server, MARTS_SCHEMA, conn)
+            context.log.info(f"fetched {len(counts)} mart tables ({sum(counts.values())} rows) from PostgreSQL "
+                             f"{server.host}:{server.port} into {warehouse.path}")
 
     return moments_dbt_assets
+
+
+def _collected_with_progress(stream, context: AssetExecutionContext) -> list:
+    """Every event of the dbt invocation, with a progress line each twentieth of the way (the
+    terminal's progress bar reads them: orchestration/defs/terminal.py)."""
+    from dagster import AssetCheckResult, Output
+
+    from .terminal import progress_message
+
+    total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    step, done, events = max(1, total // 20), 0, []
+    for event in stream:
+        events.append(event)
+        if isinstance(event, (Output, AssetCheckResult)):
+            done += 1
+            if done % step == 0:
+                context.log.debug(progress_message("dbt", min(done, total), total))
+    return events
+
+
+def with_row_counts(events: list, manifest: Mapping[str, Any], warehouse: WarehouseResource, log) -> list:
+    """The events, each table a model or seed built carrying its row count (`dagster/row_count`).
+
+    dagster-dbt's fetch_row_counts() queries while dbt runs, through a second connection to the
+    warehouse; a DuckDB file has one writer, and dbt holds it for the whole build, so every query
+    would fail. Counted here after dbt exits instead, in one read-only connection. Views are not
+    counted (their count would run the view's query), as with fetch_row_counts.
+    """
+    from dagster import MetadataValue, Output
+
+    nodes = manifest.get("nodes", {})
+    wanted = {}
+    for index, event in enumerate(events):
+        unique_id = (getattr(event, "metadata", None) or {}).get("unique_id")
+        unique_id = getattr(unique_id, "value", unique_id)
+        node = nodes.get(unique_id) if isinstance(event, Output) else None
+        if node and node.get("relation_name") and node["config"].get("materialized") not in ("view", "ephemeral"):
+            wanted[index] = node["relation_name"]
+    if not wanted:
+        return events
+    try:
+        with warehouse.connect(read_only=True) as conn:
+            counts = {index: conn.execute(f"select count(*) from {relation}").fetchone()[0]
+                      for index, relation in wanted.items()}
+    except Exception as exc:  # a missing count is absent, never a reason to fail a built model
+        log.warning(f"row counts of the dbt models not recorded: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        return events
+    return [event.with_metadata({**event.metadata, "dagster/row_count": MetadataValue.int(counts[index])})
+            if index in counts else event for index, event in enumerate(events)]
 
 
 def mart_keys(dbt_assets_def: AssetsDefinition) -> list[AssetKey]:

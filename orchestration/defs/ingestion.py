@@ -24,11 +24,13 @@ from dagster import (
 )
 
 from ..ingestion.config import TableSpec, load_config
-from ..ingestion.loader import FileReport, ensure_raw_table, ensure_schemas, ingest_files
+from ..engines.postgres import land_ingest_tables, land_raw_table
+from ..ingestion.loader import RAW_SCHEMA, FileReport, ensure_raw_table, ensure_schemas, ingest_files
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
-from .partitions import daily_partitions_from, is_daily_sharded, shard_date, web_event_partitions
+from .partitions import is_daily_sharded, shard_date, web_event_partitions
 from .resources import PathsResource, WarehouseResource
+from .terminal import progress_message
 
 INGESTION_GROUP = "ingestion"
 def raw_asset_key(spec: TableSpec) -> AssetKey:
@@ -36,13 +38,13 @@ def raw_asset_key(spec: TableSpec) -> AssetKey:
 
 
 def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefinition,
-                          retry_policy) -> AssetsDefinition:
+                          retry_policy, on_postgres: bool = False) -> AssetsDefinition:
     sharded = is_daily_sharded(spec)
 
     @asset(
         key=raw_asset_key(spec),
         group_name=INGESTION_GROUP,
-        kinds={"python", "duckdb"},
+        kinds={"python", "duckdb", *(("postgres",) if on_postgres else ())},
         description=f"{spec.source} {spec.name} exports ({spec.format}, files "
         f"{', '.join(dict.fromkeys(m.files for m in spec.mappings))}, "
         f"time zone {spec.timezone}) loaded into raw.{spec.raw_table}; bad rows go to ingest.quarantine."
@@ -74,8 +76,17 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
         with only_transient_failures_retried(f"loading raw.{spec.raw_table}"), warehouse.connect() as conn:
             ensure_schemas(conn)
             ensure_raw_table(conn, spec)
-            reports = ingest_files(conn, spec, files, landing)
+            reports = _ingest_in_parts(context, conn, spec, files, landing) if sharded else \
+                ingest_files(conn, spec, files, landing)
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
+            server = warehouse.postgres()
+            if server is not None:
+                # rejected files change nothing in DuckDB: landing what is there is always right
+                landed = land_raw_table(conn, server, RAW_SCHEMA, spec.raw_table)
+                land_ingest_tables(conn, server)
+                context.log.info(f"raw.{spec.raw_table} landed in PostgreSQL {server.host}:{server.port}: "
+                                 f"{landed['loads_landed']} new load(s), {landed['loads_removed']} removed")
+                extra["postgres_loads_landed"] = landed["loads_landed"]
         for report in reports:
             context.log.debug(
                 f"{report.source_file}{f' (mapping {report.mapping})' if report.mapping else ''}: {report.status}, "
@@ -112,6 +123,30 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
     return _ingest
 
 
+# A daily-sharded table loads its shards in this many parts, so a person watching `mot run` sees
+# how far it got (half a year of shards is one silent minute otherwise); more parts cost more
+# statements for nothing.
+PROGRESS_PARTS = 10
+
+
+def _ingest_in_parts(context: AssetExecutionContext, conn, spec: TableSpec, files: list[Path],
+                     landing: Path) -> list[FileReport]:
+    """ingest_files in date order, PROGRESS_PARTS parts at most, a progress line after each.
+
+    The same outcome as one call: each part sees the load log of the parts before it (a twin
+    delivered in an earlier part is still a duplicate), and the header check that needs every
+    file of a table at once only applies to CSV and Parquet, which are loaded in one part.
+    """
+    if spec.format in ("csv", "parquet") or spec.alternatives or len(files) < 2 * PROGRESS_PARTS:
+        return ingest_files(conn, spec, files, landing)
+    size = -(-len(files) // PROGRESS_PARTS)
+    reports: list[FileReport] = []
+    for start in range(0, len(files), size):
+        reports += ingest_files(conn, spec, files[start:start + size], landing)
+        context.log.info(progress_message(f"raw.{spec.raw_table}", min(start + size, len(files)), len(files)))
+    return reports
+
+
 def _files_table(reports: list[FileReport]) -> str:
     lines = ["| file | status | read | loaded | quarantined |", "|---|---|---|---|---|"]
     lines += [
@@ -128,13 +163,16 @@ def table_specs(config_path: Path | None = None) -> tuple[TableSpec, ...]:
 
 
 def build_ingestion_assets(settings: Settings) -> tuple[AssetsDefinition, ...]:
-    return _ingestion_assets(settings.sources_config, settings.partitions_start, transient_retry_policy(settings))
+    partitions = web_event_partitions(settings, table_specs(settings.sources_config))
+    return _ingestion_assets(settings.sources_config, partitions, transient_retry_policy(settings),
+                             settings.on_postgres)
 
 
 @cache
-def _ingestion_assets(config_path: Path | None, partitions_start: str, retry_policy) -> tuple[AssetsDefinition, ...]:
-    partitions = daily_partitions_from(partitions_start)
-    return tuple(build_ingestion_asset(spec, partitions, retry_policy) for spec in table_specs(config_path))
+def _ingestion_assets(config_path: Path | None, partitions: DailyPartitionsDefinition,
+                      retry_policy, on_postgres: bool = False) -> tuple[AssetsDefinition, ...]:
+    return tuple(build_ingestion_asset(spec, partitions, retry_policy, on_postgres)
+                 for spec in table_specs(config_path))
 
 
 def __getattr__(name: str):
@@ -144,5 +182,6 @@ def __getattr__(name: str):
     if name == "ingestion_assets":
         return list(build_ingestion_assets(Settings.from_env()))
     if name == "daily_partitions":
-        return web_event_partitions(Settings.from_env())
+        settings = Settings.from_env()
+        return web_event_partitions(settings, table_specs(settings.sources_config))
     raise AttributeError(name)

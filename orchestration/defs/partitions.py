@@ -8,7 +8,7 @@ its export time), so cutting them by day would invent boundaries: they stay unpa
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -28,13 +28,34 @@ RANGE_START_TAG, RANGE_END_TAG, PARTITION_TAG = (
 
 
 @cache
-def daily_partitions_from(start_date: str) -> DailyPartitionsDefinition:
-    # end_offset=1: today's shard is a partition too (GA4's intraday export lands during the day).
+def daily_partitions_from(start_date: str, end_date: str | None = None) -> DailyPartitionsDefinition:
+    """Days from `start_date` to the day before `end_date`; without an end, up to today included
+    (end_offset=1: GA4's intraday export lands during the day)."""
+    if end_date:
+        return DailyPartitionsDefinition(start_date=start_date, end_date=end_date)
     return DailyPartitionsDefinition(start_date=start_date, end_offset=1)
 
 
-def web_event_partitions(settings: Settings) -> DailyPartitionsDefinition:
-    return daily_partitions_from(settings.partitions_start)
+def web_event_partitions(settings: Settings, specs) -> DailyPartitionsDefinition:
+    """The days from the settings' start to the last day the landing folder has a shard for.
+
+    Days after the data would only be empty partitions, shown as missing and backfilled for
+    nothing. Read from the file names (no file is opened) when the definitions are built; a shard
+    of a later day that lands afterwards is loaded by the landing sensor all the same, and becomes a
+    partition when the code location next loads. No shard at all: the days up to today.
+    """
+    last = last_shard_day(settings.landing_dir, specs)
+    start = date.fromisoformat(settings.partitions_start)
+    end = (last + timedelta(days=1)).isoformat() if last is not None and last >= start else None
+    return daily_partitions_from(settings.partitions_start, end)
+
+
+def last_shard_day(landing_dir: Path, specs) -> date | None:
+    if not Path(landing_dir).is_dir():
+        return None
+    days = [shard_date(path) for spec in specs if spec.configured and is_daily_sharded(spec)
+            for path in spec.landing_files(Path(landing_dir))]
+    return max((day for day in days if day is not None), default=None)
 
 
 def shard_date(path: Path) -> date | None:

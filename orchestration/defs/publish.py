@@ -12,11 +12,15 @@ PUBLISHED_KEY = AssetKey(["published", "marts"])
 
 
 def write_gate_report(instance, run_id: str, reports_dir: Path) -> Path:
-    """The gate report of a run from its event log (reports/gate/last.json and runs/<run id>.json)."""
+    """The gate report of a run from its event log (reports/gate/last.json and runs/<run id>.json),
+    and the validation page that shows it offline (reports/validation/index.html)."""
     from .. import gate_report
+    from ..reports.validation_page import write_validation_page
 
     events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event is not None]
-    return gate_report.write(reports_dir, gate_report.build(events, run_id))
+    written = gate_report.write(reports_dir, gate_report.build(events, run_id))
+    write_validation_page(reports_dir)
+    return written
 
 
 @cache

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 
 from .. import guard
 from ..dbt_project import DBT_EXECUTABLE
-from ..settings import PROJECT_DIR, Settings
+from ..settings import PROJECT_DIR, PostgresServer, Settings
 
 
 @cache
@@ -33,6 +33,20 @@ class WarehouseResource(ConfigurableResource):
     memory_limit: str = "4GB"
     threads: int = 2
     lock_timeout_seconds: float = 7200.0
+    # MOT_DBT_TARGET=postgres: dbt builds in this server; the DuckDB file still holds what the
+    # loader validated (and lands there) and, for the mart gate and publish, the marts fetched back.
+    on_postgres: bool = False
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    pg_password: str = ""
+    pg_database: str = "moments_of_truth"
+
+    def postgres(self) -> PostgresServer | None:
+        """The PostgreSQL server dbt builds in, or None on the DuckDB target."""
+        if not self.on_postgres:
+            return None
+        return PostgresServer(self.pg_host, self.pg_port, self.pg_user, self.pg_password, self.pg_database)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         guard.acquire(Path(self.path), self.lock_timeout_seconds, log=context.log.info if context.log else print)
@@ -68,6 +82,13 @@ def build_resources(settings: Settings) -> dict:
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
             lock_timeout_seconds=settings.lock_timeout_seconds,
+            on_postgres=settings.on_postgres,
+            pg_host=settings.postgres.host,
+            pg_port=settings.postgres.port,
+            pg_user=settings.postgres.user,
+            # by name, not value: resource config is shown in the Dagster UI (export() sets the variable)
+            pg_password=EnvVar("MOT_PG_PASSWORD") if settings.postgres.password else "",
+            pg_database=settings.postgres.database,
         ),
         "paths": PathsResource(
             landing_dir=str(settings.landing_dir),

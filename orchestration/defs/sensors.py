@@ -8,6 +8,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 from dagster import (
     AssetKey,
     DagsterEventType,
@@ -22,6 +23,7 @@ from dagster import (
 )
 
 from ..alerts import FailedStep, build_alert_payload, send_alert
+from ..night import not_yet_loaded
 from ..settings import Settings
 from .ingestion import raw_asset_key, table_specs
 from .partitions import RANGE_END_TAG, RANGE_START_TAG, is_daily_sharded, shard_date, web_event_partitions
@@ -37,24 +39,47 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str], specs):
+def changed_files(landing: Path, seen: dict[str, str], now: float, specs) -> set[str]:
+    """The landing files (relative names) not seen before or changed since, and settled."""
+    return {relative for relative, signature, path in _landing(landing, specs)
+            if seen.get(relative) != signature and now - path.stat().st_mtime >= SETTLE_SECONDS}
+
+
+def _landing(landing: Path, specs):
+    for spec in (s for s in specs if s.configured):
+        for path in spec.landing_files(landing):  # the one answer to "which files does this table read"
+            yield path.relative_to(landing).as_posix(), file_signature(path), path
+
+
+def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str], specs,
+                     held: frozenset[str] = frozenset()):
     """Run requests for landing files not seen before (or changed since), and the updated cursor.
 
     New daily shards of consecutive days share one partition-range run (a first tick over half a
     year of shards is one run, not 181); the snapshot exports that changed share one run. Each run
-    key names the files and their signatures, so the same file version never runs twice.
+    key names the files and their signatures, so the same file version never runs twice. Files in
+    `held` (the warehouse already holds them, as they are now) are remembered and not requested.
     """
     seen = dict(seen)
     snapshot_keys, snapshot_files, requests, skipped = set(), [], [], []
     shards: dict[AssetKey, dict[date, str]] = {}
+    later: dict[AssetKey, list[str]] = {}
+    last_key = max(partition_keys, default=None)
     for spec in (s for s in specs if s.configured):
-        for path in spec.landing_files(landing):  # the one answer to "which files does this table read"
+        for path in spec.landing_files(landing):
             relative, signature = path.relative_to(landing).as_posix(), file_signature(path)
             if seen.get(relative) == signature or now - path.stat().st_mtime < SETTLE_SECONDS:
                 continue
             seen[relative] = signature
+            if relative in held:
+                continue
             if is_daily_sharded(spec):
                 day = shard_date(path)
+                if day is not None and last_key is not None and day.isoformat() > last_key:
+                    # a day the partitions do not reach yet (they end at the last day with data
+                    # when the definitions loaded): loaded now, by an unpartitioned run
+                    later.setdefault(raw_asset_key(spec), []).append(f"{relative}@{signature}")
+                    continue
                 if day is None or day.isoformat() not in partition_keys:
                     skipped.append(relative)
                     continue
@@ -75,6 +100,9 @@ def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_
                 tags={**({} if single else {RANGE_START_TAG: first, RANGE_END_TAG: last}),
                       "mot/landing_files": _names(files)},
             ))
+    for key, files in later.items():
+        requests.append(RunRequest(run_key=f"{key.to_user_string()}:after-partitions:{_digest(files)}",
+                                   asset_selection=[key], tags={"mot/landing_files": _names(files)}))
     if snapshot_files:
         requests.append(RunRequest(
             run_key=f"snapshots:{_digest(snapshot_files)}",
@@ -104,7 +132,7 @@ def _names(files: list[str]) -> str:
 
 
 def build_landing_files_sensor(job, specs, settings: Settings):
-    partitions = web_event_partitions(settings)
+    partitions = web_event_partitions(settings, specs)
 
     @sensor(
         name="landing_files",
@@ -119,12 +147,21 @@ def build_landing_files_sensor(job, specs, settings: Settings):
         if not landing.is_dir():
             return SkipReason(f"no landing folder at {landing}")
         seen = json.loads(context.cursor) if context.cursor else {}
+        now = time.time()
+        candidates = changed_files(landing, seen, now, specs)
+        try:
+            # A file the warehouse already holds, with this content and mapping, is not loaded
+            # again (a fresh cursor, a touched file): the same question `mot run` asks first.
+            new = set(not_yet_loaded(specs, landing, settings.warehouse_path, only=candidates)) if candidates else set()
+        except duckdb.Error as exc:
+            return SkipReason(f"the warehouse is busy ({str(exc).splitlines()[0]}): looked again at the next tick")
         keys = set(partitions.get_partition_keys(dynamic_partitions_store=context.instance))
-        requests, seen, skipped = landing_requests(landing, seen, time.time(), keys, specs)
+        requests, seen, skipped = landing_requests(landing, seen, now, keys, specs, held=frozenset(candidates - new))
         if skipped:
             context.log.warning(f"shards outside the daily partitions, not ingested: {', '.join(skipped)}")
         if not requests:
-            return SensorResult(skip_reason=SkipReason(f"no new files in {landing}"),
+            held = f" ({len(candidates - new)} changed on disk but already in the warehouse)" if candidates - new else ""
+            return SensorResult(skip_reason=SkipReason(f"no new files in {landing}{held}"),
                                 cursor=json.dumps(seen, sort_keys=True))
         return SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 

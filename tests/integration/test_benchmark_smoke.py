@@ -36,3 +36,10 @@ def test_benchmark_runs_every_measurement_at_a_tiny_scale(tmp_path, capsys):
     for target in report["targets"]:
         assert target["target"] in printed
         assert isinstance(target["met"], bool)
+    # Progress: a line as each step ends, so a long benchmark is never silent.
+    assert "  generate: " in printed and "  night: " in printed
+    # The definitions load beside its floor, which no project goes below.
+    floor = report["definitions_load_floor_s"]
+    assert 0 < floor["dagster"] <= floor["dagster_dbt"]
+    assert 0 < floor["dagster_cpu"] <= floor["dagster_dbt_cpu"] <= report["definitions_load_cpu_s"]
+    assert "import dagster + dagster_dbt" in printed

@@ -45,9 +45,9 @@ def test_loading_the_definitions_reads_the_prepared_manifest_in_under_3_seconds(
     first: their import time is the libraries', the same for any project (about 20 s on a busy
     2-core machine); what is timed is building this project's definitions.
     """
-    from orchestration.dbt_project import dbt_project
+    from orchestration.settings import Settings
 
-    manifest = dbt_project.manifest_path
+    manifest = Settings.from_env().manifest_path
     assert manifest.exists(), "run `mot parse` (make parse) first"
     before = manifest.stat().st_mtime_ns
     script = (
@@ -69,12 +69,12 @@ def test_loading_the_definitions_reads_the_prepared_manifest_in_under_3_seconds(
 def test_dbt_models_are_grouped_by_folder_and_every_source_is_an_ingestion_asset():
     import json
 
-    from orchestration.dbt_assets import moments_dbt_assets
-    from orchestration.dbt_project import dbt_project
     from orchestration.definitions import defs
-    from orchestration.ingestion.assets import ingestion_assets
+    from orchestration.defs.dbt import moments_dbt_assets
+    from orchestration.defs.ingestion import ingestion_assets
+    from orchestration.settings import Settings
 
-    manifest = json.loads(dbt_project.manifest_path.read_text())
+    manifest = json.loads(Settings.from_env().manifest_path.read_text())
     groups = {spec.key.path[-1]: spec.group_name for spec in moments_dbt_assets.specs}
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert models and all(groups[n["name"]] == n["fqn"][1] for n in models)
@@ -100,10 +100,10 @@ def test_every_asset_that_opens_the_warehouse_is_in_the_one_writer_pool(tmp_path
 
     from dagster import DagsterInstance
 
-    from orchestration.dbt_assets import moments_dbt_assets
-    from orchestration.execution import WAREHOUSE_POOL, WAREHOUSE_RUN_TAG
+    from orchestration.defs.dbt import moments_dbt_assets
+    from orchestration.defs.execution import WAREHOUSE_POOL, WAREHOUSE_RUN_TAG
     from orchestration.definitions import defs
-    from orchestration.ingestion.assets import ingestion_assets
+    from orchestration.defs.ingestion import ingestion_assets
     from orchestration.settings import PROJECT_DIR
 
     for assets in (*ingestion_assets, moments_dbt_assets):

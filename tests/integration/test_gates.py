@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from orchestration import gate_report, quality
-from orchestration.checks import mart_checks, raw_checks
+from orchestration.defs.checks import mart_checks, raw_checks
 from orchestration.cli import main
-from orchestration.dbt_assets import moments_dbt_assets
+from orchestration.defs.dbt import moments_dbt_assets
 from orchestration.definitions import build_definitions
 
 from conftest import run_nightly, settings_for

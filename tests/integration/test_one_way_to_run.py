@@ -115,6 +115,44 @@ def test_a_changed_mapping_is_new_data(two_nights, small_sample):
     assert night.new_or_changed(changed, small_sample, two_nights.warehouse, two_nights.published) == ["crm/owners.csv"]
 
 
+def test_the_schedule_and_the_landing_sensor_leave_a_night_with_nothing_new_alone(two_nights, small_sample):
+    """The same question as `mot run`: the nightly schedule skips, saying why, and the landing
+    sensor, even with a fresh cursor, requests no file the warehouse already holds as it is."""
+    from dataclasses import replace
+
+    from dagster import DagsterInstance, build_schedule_context, build_sensor_context
+
+    from orchestration.defs.ingestion import table_specs
+    from orchestration.defs.jobs import ingest_job, nightly_job
+    from orchestration.defs.resources import PathsResource
+    from orchestration.defs.schedules import nightly_schedule
+    from orchestration.defs.sensors import build_landing_files_sensor
+    from orchestration.settings import Settings
+
+    settings = replace(Settings.from_env(), landing_dir=small_sample, warehouse_path=two_nights.warehouse,
+                       publish_dir=two_nights.published.parent)
+    specs = table_specs(settings.sources_config)
+    with DagsterInstance.ephemeral() as instance:
+        skipped = nightly_schedule(nightly_job(), settings, specs).evaluate_tick(
+            build_schedule_context(instance=instance))
+        assert not skipped.run_requests and "no new data" in skipped.skip_message
+
+        paths = PathsResource(landing_dir=str(small_sample), published_path=str(two_nights.published),
+                              reports_dir=str(two_nights.root / "reports"))
+
+        def tick(table_specs_now):
+            sensor = build_landing_files_sensor(ingest_job(), table_specs_now, settings)
+            return sensor(build_sensor_context(instance=instance, cursor=None, resources={"paths": paths}))
+
+        fresh = tick(specs)
+        assert not fresh.run_requests, [r.tags for r in fresh.run_requests]
+        assert "already in the warehouse" in fresh.skip_reason.skip_message
+        # a file read with another mapping now is new to the warehouse: that one is requested
+        changed = tuple(replace(s, timezone="Europe/Berlin") if s.raw_table == "crm_owners" else s for s in specs)
+        [request] = tick(changed).run_requests
+        assert request.tags["mot/landing_files"] == "crm/owners.csv"
+
+
 def test_a_missing_landing_folder_is_an_error_that_names_it_and_publishes_nothing(two_nights):
     before = digest(two_nights.published)
     missing = two_nights.root / "no_such_landing"
@@ -165,8 +203,8 @@ def test_a_dagster_run_waits_for_the_night_holding_the_warehouse(small_sample, t
     from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions, define_asset_job, in_process_executor
 
     from conftest import settings_for
-    from orchestration.ingestion.assets import ingestion_assets
-    from orchestration.resources import build_resources
+    from orchestration.defs.ingestion import ingestion_assets
+    from orchestration.defs.resources import build_resources
 
     settings = settings_for(tmp_path, small_sample)
     job = define_asset_job("load_owners", selection=AssetSelection.assets(AssetKey(["raw", "crm_owners"])),
@@ -228,3 +266,30 @@ def test_a_night_started_through_dagster_writes_its_gate_report(nightly):
     report = json.loads((nightly.settings.reports_dir / "gate" / "last.json").read_text())
     assert report["run_id"] == nightly.result.run_id
     assert report["checks_passed"] > 0
+
+
+def test_dbt_tables_carry_their_row_counts_and_every_check_a_description(nightly):
+    """Row counts on the dbt model assets, read from the warehouse once dbt has finished; the
+    counts are the tables' own. Every check, GX suite or dbt test, says what it checks."""
+    import duckdb
+
+    from orchestration.definitions import build_definitions
+
+    counts = {}
+    for event in nightly.result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key.path[0] in ("staging", "intermediate", "marts", "seeds") or \
+                    materialization.asset_key.path[-1].startswith(("fct_", "dim_", "mart_")):
+                row_count = materialization.metadata.get("dagster/row_count")
+                if row_count is not None:
+                    counts[materialization.asset_key.path[-1]] = row_count.value
+    assert {"fct_prospect_moments", "dim_prospects", "mart_speed_to_lead"} <= counts.keys(), sorted(counts)
+    with duckdb.connect(str(nightly.settings.warehouse_path), read_only=True) as conn:
+        assert counts["fct_prospect_moments"] == conn.execute(
+            "select count(*) from marts.fct_prospect_moments").fetchone()[0] > 0
+
+    graph = build_definitions(nightly.settings).resolve_asset_graph()
+    checks = list(graph.asset_check_keys)
+    assert checks and all(graph.get_check_spec(key).description for key in checks)
+    assert any(graph.get_check_spec(key).description.startswith("dbt test not_null on ") for key in checks)

@@ -70,8 +70,8 @@ def test_a_three_day_backfill_loads_exactly_those_shards_and_marks_those_partiti
 def test_an_overlapping_range_loads_only_the_new_days(small_landing, tmp_path):
     from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions, define_asset_job
 
-    from orchestration.ingestion.assets import ingestion_assets
-    from orchestration.resources import build_resources
+    from orchestration.defs.ingestion import ingestion_assets
+    from orchestration.defs.resources import build_resources
 
     settings = settings_for(tmp_path, small_landing)
     # The real web-events asset without its GX check (the first test runs that).
@@ -91,7 +91,7 @@ def test_an_overlapping_range_loads_only_the_new_days(small_landing, tmp_path):
 
 
 def test_a_partitioned_run_hands_its_window_to_dbt_as_vars():
-    from orchestration.dbt_assets import partition_window_vars
+    from orchestration.defs.dbt import partition_window_vars
 
     assert partition_window_vars({
         "dagster/asset_partition_range_start": "2026-01-02", "dagster/asset_partition_range_end": "2026-01-04",

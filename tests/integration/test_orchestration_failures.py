@@ -24,8 +24,8 @@ from dagster import (
 
 from conftest import settings_for
 from orchestration.alerts import FailedStep, build_alert_payload
-from orchestration.ingestion.assets import ingestion_assets
-from orchestration.resources import build_resources
+from orchestration.defs.ingestion import ingestion_assets
+from orchestration.defs.resources import build_resources
 
 OWNERS = AssetKey(["raw", "crm_owners"])
 
@@ -51,7 +51,7 @@ def events(instance, run_id, kind):
 
 
 def test_ingestion_and_dbt_retry_with_exponential_backoff():
-    from orchestration.dbt_assets import moments_dbt_assets
+    from orchestration.defs.dbt import moments_dbt_assets
 
     for assets in (*ingestion_assets, moments_dbt_assets):
         policy = assets.op.retry_policy
@@ -82,8 +82,8 @@ def test_a_warehouse_locked_by_another_process_is_retried_until_it_is_free(landi
 
 
 def test_a_rejected_file_fails_at_once_and_the_failure_sensor_writes_the_alert(landing, tmp_path, monkeypatch):
-    from orchestration.resources import PathsResource
-    from orchestration.sensors import alert_on_run_failure
+    from orchestration.defs.resources import PathsResource
+    from orchestration.defs.sensors import alert_on_run_failure
 
     # A file whose header lacks a required column: no retry can fix that.
     (landing / "crm" / "owners.csv").write_text("Name,Team\nAda,EMEA\n")

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance, SkipReason, build_sensor_context
 
-from orchestration.dbt_assets import RANGE_END_TAG, RANGE_START_TAG
-from orchestration.resources import PathsResource
-from orchestration.sensors import SETTLE_SECONDS, landing_files_sensor
+from orchestration.defs.dbt import RANGE_END_TAG, RANGE_START_TAG
+from orchestration.defs.resources import PathsResource
+from orchestration.defs.sensors import SETTLE_SECONDS, landing_files_sensor
 
 SNAPSHOTS = {"crm/contacts.csv": "Record ID,Create Date\nC-1,2026-01-01 10:00:00\n",
              "reviews/reviews.csv": "Review ID,Stars,Published at\nR-1,5,2026-01-01 10:00:00\n"}
@@ -99,3 +99,35 @@ def test_a_shard_outside_the_partitions_is_not_requested(tmp_path, instance):
 def test_a_missing_landing_folder_is_a_skip_not_an_error(tmp_path, instance):
     result = tick(instance, tmp_path / "nowhere", None)
     assert isinstance(result, SkipReason) or result.skip_reason
+
+
+def test_web_event_partitions_end_at_the_last_day_with_data_and_a_later_shard_still_loads(tmp_path, instance):
+    from dataclasses import replace
+
+    from orchestration.defs.ingestion import table_specs
+    from orchestration.defs.partitions import web_event_partitions
+    from orchestration.defs.sensors import landing_requests
+    from orchestration.settings import Settings
+
+    landing = tmp_path / "landing"
+    for day in ("20260101", "20260102", "20260110"):
+        land(landing, f"web/events_{day}.ndjson", '{"event_name": "page_view"}\n')
+    settings = replace(Settings.from_env(), landing_dir=landing, partitions_start="2026-01-01")
+    specs = table_specs(settings.sources_config)
+    partitions = web_event_partitions(settings, specs)
+    keys = partitions.get_partition_keys()
+    assert keys[0] == "2026-01-01" and keys[-1] == "2026-01-10" and len(keys) == 10
+    # no shard at all: the days up to today, as before
+    empty = replace(settings, landing_dir=tmp_path / "empty")
+    assert web_event_partitions(empty, specs).get_last_partition_key() > "2026-01-10"
+
+    # A day after the partitions lands later: one unpartitioned run loads it (the code location
+    # shows its partition when it next loads); days within the partitions stay partition runs.
+    land(landing, "web/events_20260111.ndjson", '{"event_name": "page_view"}\n')
+    requests, _, skipped = landing_requests(landing, {}, time.time(), set(keys), specs)
+    by_files = {r.tags["mot/landing_files"]: r for r in requests}
+    later = by_files["web/events_20260111.ndjson"]
+    assert later.partition_key is None and RANGE_START_TAG not in later.tags
+    assert [k.to_user_string() for k in later.asset_selection] == ["raw/web_events"]
+    assert by_files["web/events_20260110.ndjson"].partition_key == "2026-01-10"
+    assert skipped == []
