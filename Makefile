@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: install run test dev parse clean bench postgres-up postgres-down
+.PHONY: install run test dev parse clean bench postgres-up postgres-down install-spark spark-up spark-down
 
 # Recipes are not echoed (@): `make run` on a fresh clone should print what happened, not how.
 # --compile-bytecode: uv leaves the bytecode to the first import, and where Python writes none
@@ -70,11 +70,32 @@ postgres-up:
 postgres-down:
 	@scripts/postgres.sh down
 
+# A private Spark standalone cluster for MOT_DBT_TARGET=spark: a master and two workers on
+# 127.0.0.1 and free ports, started with pyspark's bin/spark-class (Java 17 from Debian where
+# missing); mot reads the master's URL from .spark/cluster.env. `make spark-down` stops them by pid.
+# pyspark and dbt-spark are the optional `spark` extra (about 450 MB), installed here.
+SPARK_INSTALLED := $(VENV)/.installed-spark
+$(SPARK_INSTALLED): $(INSTALLED)
+	@echo "installing pyspark and dbt-spark into $(VENV)"
+	@$(BIN)/uv pip install --python $(BIN)/python --quiet -e '.[dev,spark]' \
+	  || $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	@touch $@
+
+install-spark: $(SPARK_INSTALLED)
+
+spark-up: install-spark
+	@scripts/spark.sh up
+
+spark-down:
+	@scripts/spark.sh down
+
 # The benchmark (not a test): `make bench SCALES="1 10 100"`; a table on screen, JSON in benchmarks/.
-# `make bench ENGINE=postgres` times the whole night with dbt on PostgreSQL (at 1x and 10x unless
-# SCALES says otherwise), starting the project's server when it is not running.
+# `make bench ENGINE=postgres` (or spark) times the whole night with dbt on PostgreSQL (or the
+# Spark cluster) at 1x and 10x unless SCALES says otherwise, starting the project's server (or
+# cluster) when it is not running.
 ENGINE ?= duckdb
 SCALES ?= $(if $(filter duckdb,$(ENGINE)),1,1 10)
 bench: parse
 	@$(if $(filter postgres,$(ENGINE)),scripts/postgres.sh up)
+	@$(if $(filter spark,$(ENGINE)),$(MAKE) --no-print-directory spark-up)
 	$(BIN)/python benchmarks/bench.py --scale $(SCALES) --engine $(ENGINE)

@@ -285,6 +285,8 @@ def bench_engine_night(engine: str, scale: float, root: Path, seed: int, memory_
     from orchestration.generator import generate
     from orchestration.settings import Settings
 
+    if engine == "spark":
+        return bench_spark_night(scale, root, seed, memory_limit)
     if engine != "postgres":
         raise SystemExit(f"no night benchmark for engine {engine!r} yet")
     shutil.rmtree(root, ignore_errors=True)
@@ -310,6 +312,30 @@ def bench_engine_night(engine: str, scale: float, root: Path, seed: int, memory_
         with postgres.connect(admin) as conn:
             conn.autocommit = True
             conn.cursor().execute(f"drop database if exists {server.database} with (force)")
+    m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
+    m["night_steps_s"] = night_steps(root / "dagster", completed.stdout)
+    return m
+
+
+def bench_spark_night(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
+    """The whole night (`mot run`, from an empty warehouse) with dbt on the Spark cluster the
+    settings name (`make spark-up` starts the project's), its Parquet and metastore under root."""
+    from orchestration.generator import generate
+    from orchestration.settings import Settings
+
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "dagster").mkdir(parents=True)
+    m: dict = {"engine": "spark", "scale": scale}
+    with stopwatch(m, "generate_s"):
+        truth = generate(root / "landing", scale=scale, seed=seed)
+    m["prospects"] = truth["counts"]["prospects"]
+    m["web_events"] = truth["counts"]["web_events_written"]
+    m["spark_master"] = Settings.from_env().spark_master
+    env = {**env_for(root / "warehouse.duckdb", root / "landing", root, memory_limit),
+           "MOT_DBT_TARGET": "spark", "MOT_SPARK_MASTER": m["spark_master"], "MOT_SPARK_DIR": str(root / "spark")}
+    rss_before = peak_child_rss_gib()
+    with stopwatch(m, "night_s"):
+        completed = run([str(BIN / "mot"), "run"], env)
     m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
     m["night_steps_s"] = night_steps(root / "dagster", completed.stdout)
     return m
@@ -453,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--definitions-only", action="store_true",
                         help="measure only how long the definitions take to import and load")
     parser.add_argument("--keep", action="store_true", help="keep the generated data and the night's warehouse")
-    parser.add_argument("--engine", choices=["duckdb", "postgres"], default="duckdb",
-                        help="duckdb: the full benchmark; postgres: the whole night with MOT_DBT_TARGET=postgres")
+    parser.add_argument("--engine", choices=["duckdb", "postgres", "spark"], default="duckdb",
+                        help="duckdb: the full benchmark; postgres, spark: the whole night with MOT_DBT_TARGET=<engine>")
     parser.add_argument("--memory-limit", default=os.environ.get("MOT_DUCKDB_MEMORY_LIMIT", "3GB"),
                         help="DuckDB memory_limit of every step (the night's peak RSS target is 4 GiB)")
     args = parser.parse_args(argv)

@@ -4,17 +4,15 @@
 -- depends_on: {{ ref('dim_prospects') }}
 -- depends_on: {{ ref('dim_reps') }}
 -- depends_on: {{ ref('mart_speed_to_lead') }}
+-- depends_on: {{ ref('mart_speed_to_lead_adjusted') }}
+-- depends_on: {{ ref('mart_response_opportunity') }}
+-- depends_on: {{ ref('mart_response_coverage') }}
+-- depends_on: {{ ref('mart_rep_scorecard') }}
 with
 
 mart_columns as (
 
-    select
-        table_name,
-        column_name
-    from information_schema.columns
-    where
-        lower(table_catalog) = '{{ ref("dim_prospects").database | lower }}'
-        and lower(table_schema) = '{{ ref("dim_prospects").schema | lower }}'
+    {{ schema_columns(ref("dim_prospects").database, ref("dim_prospects").schema) }}
 
 ),
 

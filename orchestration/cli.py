@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -20,11 +21,13 @@ def user_error(exc: BaseException) -> str | None:
 
     from .dbt_project import ManifestMissing
     from .engines.postgres import PostgresUnavailable
+    from .engines.spark import SparkUnavailable
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
 
-    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable)):
+    if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable,
+                        SparkUnavailable)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -73,9 +76,14 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @main.command()
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
-def ingest(landing: Path | None) -> None:
+@click.option("--settle-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Leave files modified less than this long ago for a later run (a writer may still be busy).")
+def ingest(landing: Path | None, settle_seconds: float) -> None:
     """Load landing files into the warehouse's raw tables without Dagster (for development); with
-    MOT_DBT_TARGET=postgres, land them in PostgreSQL too."""
+    MOT_DBT_TARGET=postgres, land them in PostgreSQL too; with spark, write them as Parquet for Spark.
+
+    Exits with status 1 when any file is rejected (each rejection is printed with its reason and
+    written to ingest.load_log); the other files are loaded all the same."""
     import duckdb
 
     from . import guard, night
@@ -87,8 +95,10 @@ def ingest(landing: Path | None) -> None:
     night.check_landing(landing)
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo), \
             duckdb.connect(str(settings.warehouse_path)) as conn:
+        rejected = 0
         for spec in load_config(settings.sources_config):
-            for report in ingest_table(conn, spec, landing):
+            for report in ingest_table(conn, spec, landing, settle_seconds=settle_seconds):
+                rejected += report.status == "rejected"
                 click.echo(f"{spec.raw_table:22} {report.source_file:40} {report.status:9} read {report.rows_read}"
                            f" = loaded {report.rows_loaded} + quarantined {report.rows_quarantined} {report.message}")
             if settings.on_postgres:
@@ -101,6 +111,14 @@ def ingest(landing: Path | None) -> None:
             from .engines.postgres import land_ingest_tables
 
             land_ingest_tables(conn, settings.postgres)
+        if settings.on_spark:
+            from .engines.spark import write_raw_parquet
+
+            written = write_raw_parquet(conn, settings.spark_data_dir)
+            click.echo(f"wrote {len(written)} tables as Parquet for Spark under {settings.spark_data_dir / 'raw'}")
+    if rejected:
+        click.echo(f"{rejected} file(s) rejected: see the messages above (and ingest.load_log)", err=True)
+        sys.exit(1)
 
 
 @main.command()
@@ -138,6 +156,10 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
 
         with connect(settings.postgres):
             pass  # a server that does not answer is one line now, not a failed step after the loads
+    if settings.on_spark:
+        from .engines.spark import check_master
+
+        check_master(settings.spark_master)
     _prepare_dagster_home()
     started = time.perf_counter()
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo):
@@ -147,8 +169,129 @@ def run(landing: Path | None, verbose: bool, force: bool) -> None:
             click.echo(f"no new data in {settings.landing_dir}: every file is already loaded and published "
                        f"({settings.published_path}); nothing republished")
             return
-        result, log_path = _run_nightly_job(settings, verbose)
+        stopped, outcome = _run_stoppably(lambda: _run_nightly_job(settings, verbose), log=click.echo)
+        if stopped:
+            click.echo(f"\nnightly job stopped by {stopped[0]} after {time.perf_counter() - started:.1f}s: dbt "
+                       f"was stopped and waited for; this run published nothing more", err=True)
+            sys.exit(128 + stopped[1])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        result, log_path = outcome
     _report_night(settings, result, log_path, time.perf_counter() - started)
+
+
+# How long the night gets to end after SIGTERM/SIGINT (dbt stops at once; an ingestion step finishes
+# its table) before its child processes are killed and the process exits.
+STOP_GRACE_SECONDS = 30.0
+
+
+def _run_stoppably(work, log):
+    """Run `work` (the nightly job) in a worker thread, so that SIGTERM and SIGINT reach this
+    (main) thread, whose handlers Dagster leaves alone, instead of becoming a flag that Dagster
+    only looks at between steps. On a signal every dbt process below this one gets SIGINT (dbt
+    cancels its queries and exits, so the dbt step fails and nothing downstream is published), and
+    so does any dbt that starts later; when the job has ended, or STOP_GRACE_SECONDS have passed,
+    whatever child process of the stopped night remains gets SIGTERM, then SIGKILL, and is waited
+    for. No dbt outlives `mot run` holding the warehouse, and the next night can start at once.
+
+    Returns ([signal name, number] or [], the job's return value or the exception it raised)."""
+    import threading
+
+    stopped: list = []
+    outcome: list = [None]
+    stop_at = [0.0]
+
+    def on_signal(signum, frame):
+        if not stopped:
+            stopped.extend([signal.Signals(signum).name, int(signum)])
+            stop_at[0] = time.monotonic()
+            log(f"{signal.Signals(signum).name}: stopping the night (dbt is stopped and waited for)")
+        _signal_all(_descendants(os.getpid()), signal.SIGINT)
+
+    def target():
+        try:
+            outcome[0] = work()
+        except BaseException as exc:  # handed to the main thread
+            outcome[0] = exc
+
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
+    worker = threading.Thread(target=target, name="night", daemon=True)
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+            if stopped:
+                _signal_all(_descendants(os.getpid()), signal.SIGINT)  # a dbt started after the signal
+                if time.monotonic() - stop_at[0] > STOP_GRACE_SECONDS:
+                    break
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if stopped:  # a night that ended on its own leaves its helpers (e.g. multiprocessing's) to end with it
+            _end_children(10.0, log)
+    return stopped, outcome[0]
+
+
+def _signal_all(pids: list[int], number: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """The process ids below `pid` (children first), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        parents.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], list(parents.get(pid, []))
+    while queue:
+        child = queue.pop(0)
+        found.append(child)
+        queue += parents.get(child, [])
+    return found
+
+
+def _end_children(grace_seconds: float, log) -> None:
+    if not Path("/proc").is_dir():
+        return
+    children = _descendants(os.getpid())
+    if not children:
+        return
+    log(f"stopping {len(children)} child process(es) still running: {', '.join(map(str, children))}")
+    for number in (signal.SIGTERM, signal.SIGKILL):
+        for pid in children:
+            try:
+                os.kill(pid, number)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + (grace_seconds if number == signal.SIGTERM else 10)
+        while time.monotonic() < deadline:
+            for pid in children:  # reap our own children; the others are reaped by their parent
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            children = [pid for pid in children if _alive(pid)]
+            if not children:
+                return
+            time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"  # a zombie has ended; only its parent's wait remains
 
 
 def _check_manifest(settings: Settings) -> None:

@@ -30,11 +30,11 @@ def check_landing(landing_dir: Path) -> None:
 def landing_files(specs, landing_dir: Path) -> list[tuple[str, str, Path]]:
     """(raw table, mapping fingerprint, file) for every landing file a configured table reads, with
     the mapping that reads it (a table may have several), as the loader pairs them."""
-    from .ingestion.loader import mapping_fingerprint
+    from .ingestion.loader import current_delivery, mapping_fingerprint
 
     return [(mapping.raw_table, mapping_fingerprint(mapping), path)
             for spec in specs for mapping in spec.mappings
-            for path in mapping.landing_files(landing_dir)]
+            for path in current_delivery(mapping, mapping.landing_files(landing_dir))[0]]
 
 
 def _checksum(path: Path) -> str:
@@ -62,13 +62,27 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
             known = _load_log(wh)
             last_load = wh.execute(
                 "select max(loaded_at) from ingest.load_log where status in ('loaded', 'replaced')").fetchone()[0]
+            # files whose rows raw holds now: their latest load_log line loaded them
+            held = set(wh.execute(
+                """select raw_table, source_file from (
+                       select raw_table, source_file, status,
+                              row_number() over (partition by raw_table, mapping, source_file
+                                                 order by loaded_at desc) as recency
+                       from ingest.load_log where status in ('loaded', 'replaced', 'withdrawn'))
+                   where recency = 1 and status <> 'withdrawn'""").fetchall())
         with duckdb.connect(str(published_path), read_only=True) as bi:
             published_at = bi.execute("select max(published_at) from publish_info").fetchone()[0]
     except duckdb.Error:
         return ["(no load log or publish record to compare with)"]
     if published_at is None or (last_load is not None and last_load > published_at):
         return ["(loaded data not yet published)"]
-    return _not_in(known, landing_files(specs, landing_dir), landing_dir)
+    files = landing_files(specs, landing_dir)
+    present = {(table, path.relative_to(landing_dir).as_posix()) for table, _, path in files}
+    tables_with_files = {table for table, _ in present}
+    gone = sorted(name for table, name in held - present if table in tables_with_files)
+    if gone:  # the loader withdraws their rows: the raw tables change
+        return [f"(no longer part of the landing folder: {name})" for name in gone]
+    return _not_in(known, files, landing_dir)
 
 
 def not_yet_loaded(specs, landing_dir: Path, warehouse_path: Path, only: set[str] | None = None) -> list[str]:

@@ -17,6 +17,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 # Where scripts/postgres.sh keeps its private cluster and writes the connection settings of the
 # server it started (server.env): the defaults of the MOT_PG_* variables below.
 POSTGRES_DIR = ".postgres"
+# Where scripts/spark.sh keeps the pids and logs of its standalone cluster and writes the master's
+# URL (cluster.env): the default of MOT_SPARK_MASTER below.
+SPARK_CLUSTER_DIR = ".spark"
 
 
 def _path(env: dict, var: str, default: str) -> Path:
@@ -92,12 +95,28 @@ class Settings:
     dagster_ui_url: str = "http://localhost:3000"  # links to runs in alerts
     earliest_timestamp: str = "2000-01-01"       # earlier timestamps are typos or epoch defaults
     postgres: PostgresServer = PostgresServer()  # the server of MOT_DBT_TARGET=postgres
+    # MOT_DBT_TARGET=spark: the cluster's master (MOT_SPARK_MASTER, else the one scripts/spark.sh
+    # started; without either, dbt-spark runs Spark inside its own process, local[2]) and the
+    # folder of the raw Parquet, Spark's tables and its metastore (MOT_SPARK_DIR; default: a
+    # `spark` folder beside the working DuckDB file).
+    spark_master: str = "local[2]"
+    spark_dir: Path | None = None
 
     @property
     def on_postgres(self) -> bool:
         """dbt builds in PostgreSQL: ingestion lands the raw tables there, and the marts come back
         into the working DuckDB file for the mart gate and publish."""
         return self.dbt_target == "postgres"
+
+    @property
+    def on_spark(self) -> bool:
+        """dbt builds on Spark: the raw tables go to it as Parquet, and the marts come back into
+        the working DuckDB file for the mart gate and publish."""
+        return self.dbt_target == "spark"
+
+    @property
+    def spark_data_dir(self) -> Path:
+        return self.spark_dir or self.warehouse_path.parent / "spark"
 
     @property
     def published_path(self) -> Path:
@@ -135,6 +154,10 @@ class Settings:
             dagster_ui_url=text("MOT_DAGSTER_UI_URL", "dagster_ui_url"),
             earliest_timestamp=text("MOT_EARLIEST_TIMESTAMP", "earliest_timestamp"),
             postgres=PostgresServer.from_env(env, _path(env, "MOT_PG_DIR", POSTGRES_DIR) / "server.env"),
+            spark_master=(env.get("MOT_SPARK_MASTER")
+                          or _read_env_file(_path(env, "MOT_SPARK_CLUSTER_DIR", SPARK_CLUSTER_DIR) / "cluster.env")
+                          .get("MOT_SPARK_MASTER") or "local[2]"),
+            spark_dir=_path(env, "MOT_SPARK_DIR", "") if env.get("MOT_SPARK_DIR") else None,
         )
 
     def export(self) -> None:
@@ -143,5 +166,8 @@ class Settings:
         os.environ["MOT_DBT_TARGET"] = self.dbt_target
         if self.on_postgres:
             os.environ.update(self.postgres.environment())
+        if self.on_spark:
+            os.environ["MOT_SPARK_MASTER"] = self.spark_master
+            os.environ["MOT_SPARK_DIR"] = str(self.spark_data_dir)
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 
 # The charts the report draws from this file when nothing is dropped or unsupported:
-# speed to lead (rates, lift), funnel, curves, engagement quality, team efficiency, NPS,
-# advocacy loop, open leads.
-CHARTS_IN_FULL_FILE = 9
+# speed to lead (rates, lift), what speed is worth (crude against adjusted, opportunity, coverage),
+# funnel, curves, engagement quality, team efficiency, NPS, advocacy loop, open leads.
+CHARTS_IN_FULL_FILE = 12
 HOSTILE_TEAM = "</script><b>Team X</b>"
 FORMULA_REASON = "=HYPERLINK(\"http://evil.example\",\"click\")"
 
@@ -35,6 +35,26 @@ TABLES = {
           ('within 1h vs after 24h', 700, 256, 0.3657, 150, 1, 0.0067, 54.9, 7.8, 386.0)
         ) t(comparison, fast_leads, fast_leads_reached_fmot, fast_fmot_rate, slow_leads,
             slow_leads_reached_fmot, slow_fmot_rate, rate_ratio, rate_ratio_ci95_lower, rate_ratio_ci95_upper)""",
+    "mart_speed_to_lead_adjusted": """
+        select * from (values
+          ('all', 'within 1h vs 3 1-2h', 3, 9.4, 7.4, 11.9, 7.0, 5.5, 8.9),
+          ('all', 'within 1h vs 4 2-24h', 4, 15.5, 12.0, 20.1, 12.0, 9.3, 15.7),
+          ('all', 'within 1h vs 5 >24h', 5, 78.0, 37.0, 164.6, 60.2, 28.3, 128.0)
+        ) t(breakdown, comparison, slow_bucket_order, crude_rate_ratio, crude_rate_ratio_ci95_lower,
+            crude_rate_ratio_ci95_upper, adjusted_rate_ratio, adjusted_rate_ratio_ci95_lower, adjusted_rate_ratio_ci95_upper)""",
+    "mart_response_opportunity": """
+        select * from (values
+          ('Inbound East', date '2026-06-01', 20.5, 2.1, 105000.0, 60),
+          ('Inbound West', date '2026-06-01', 18.0, 5.3, 132500.0, 55),
+          ('Inbound East', date '2026-06-08', 22.5, 2.3, 115000.0, 64),
+          ('Inbound West', date '2026-06-08', 16.0, 4.8, 120000.0, 50)
+        ) t(team, cohort_week, expected_additional_fmot, expected_additional_wins, expected_additional_revenue,
+            slow_answered_leads)""",
+    "mart_response_coverage": """
+        select h as hour_of_week, (h // 24 + 1)::varchar || ' h' || lpad((h % 24)::varchar, 2, '0') as hour_of_week_label,
+               10 + h % 7 as leads, case when h // 24 < 5 and h % 24 between 9 and 16 then 0.7 else 0.3 end
+               as share_answered_within_1h, h // 24 < 5 and h % 24 between 9 and 16 as is_working_hour
+        from range(0, 168) r(h)""",
     "mart_funnel_stages": """
         select * from (values
           (1, 'zmot', '1 Inquiry', 'main', 1450, null, 1.0),

@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
@@ -16,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from ..dbt_project import require_manifest
 from ..engines.postgres import fetch_schema
+from ..engines.spark import read_spark_marts, write_raw_parquet
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, is_transient, transient_retry_policy
 from .partitions import RANGE_END_TAG, RANGE_START_TAG, partition_window_vars  # noqa: F401 (names others import)
@@ -79,6 +81,11 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
         # Asking for `warehouse` holds the night lock (resources.py) while dbt writes; profiles.yml
         # reads the file's path from the environment of the dbt process.
         os.environ["MOT_WAREHOUSE_PATH"] = warehouse.path
+        if warehouse.on_spark:
+            # The ingestion assets wrote their tables as Parquet; a raw table no mapping fills
+            # (created empty) still needs a folder for Spark to declare it.
+            with warehouse.connect() as conn:
+                write_raw_parquet(conn, Path(warehouse.spark_dir), missing_only=True)
         window = partition_window_vars(context.run.tags)
         args = ["build", *(["--vars", json.dumps(window)] if window else [])]
         if window:
@@ -88,7 +95,9 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
         # bar, as dbt writes them): the row counts are read then, when dbt no longer holds the file.
         events = _collected_with_progress(invocation.stream(), context)
         error = invocation.get_error()
-        yield from with_row_counts(events, invocation.manifest, warehouse, context.log)
+        # On PostgreSQL the built tables are in the server, not in the file counted here: no counts.
+        yield from (events if warehouse.postgres() is not None else
+                    with_row_counts(events, invocation.manifest, warehouse, context.log))
         if error is not None:
             if is_transient(error):
                 raise error  # the retry policy tries again, with backoff
@@ -102,6 +111,12 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
                 counts = fetch_schema(server, MARTS_SCHEMA, conn)
             context.log.info(f"fetched {len(counts)} mart tables ({sum(counts.values())} rows) from PostgreSQL "
                              f"{server.host}:{server.port} into {warehouse.path}")
+        if warehouse.on_spark:
+            # As on PostgreSQL: the mart gate and publish read the marts from the working DuckDB file.
+            with warehouse.connect() as conn:
+                counts = read_spark_marts(conn, Path(warehouse.spark_dir), dbt_project.manifest_path)
+            context.log.info(f"read {len(counts)} mart tables ({sum(counts.values())} rows) that Spark built "
+                             f"under {warehouse.spark_dir} into {warehouse.path}")
 
     return moments_dbt_assets
 

@@ -25,6 +25,7 @@ from dagster import (
 
 from ..ingestion.config import TableSpec, load_config
 from ..engines.postgres import land_ingest_tables, land_raw_table
+from ..engines.spark import write_raw_parquet
 from ..ingestion.loader import RAW_SCHEMA, FileReport, ensure_raw_table, ensure_schemas, ingest_files
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
@@ -87,6 +88,10 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
                 context.log.info(f"raw.{spec.raw_table} landed in PostgreSQL {server.host}:{server.port}: "
                                  f"{landed['loads_landed']} new load(s), {landed['loads_removed']} removed")
                 extra["postgres_loads_landed"] = landed["loads_landed"]
+            if warehouse.on_spark:
+                # Spark reads the raw table, the load log and the quarantine from Parquet folders.
+                write_raw_parquet(conn, Path(warehouse.spark_dir),
+                                  [(RAW_SCHEMA, spec.raw_table), ("ingest", "load_log"), ("ingest", "quarantine")])
         for report in reports:
             context.log.debug(
                 f"{report.source_file}{f' (mapping {report.mapping})' if report.mapping else ''}: {report.status}, "

@@ -42,6 +42,11 @@ class WarehouseResource(ConfigurableResource):
     pg_password: str = ""
     pg_database: str = "moments_of_truth"
 
+    # MOT_DBT_TARGET=spark: dbt builds on the cluster from the raw tables written as Parquet under
+    # spark_dir, and the marts come back into the DuckDB file (orchestration/engines/spark.py).
+    on_spark: bool = False
+    spark_dir: str = ""
+
     def postgres(self) -> PostgresServer | None:
         """The PostgreSQL server dbt builds in, or None on the DuckDB target."""
         if not self.on_postgres:
@@ -89,6 +94,8 @@ def build_resources(settings: Settings) -> dict:
             # by name, not value: resource config is shown in the Dagster UI (export() sets the variable)
             pg_password=EnvVar("MOT_PG_PASSWORD") if settings.postgres.password else "",
             pg_database=settings.postgres.database,
+            on_spark=settings.on_spark,
+            spark_dir=str(settings.spark_data_dir),
         ),
         "paths": PathsResource(
             landing_dir=str(settings.landing_dir),

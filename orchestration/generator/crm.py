@@ -10,7 +10,7 @@ import math
 import duckdb
 
 from .context import DAY, Ctx
-from .params import BUCKETS, NEVER
+from .params import ARRIVAL_TIME_ZONE, BUCKETS, BUSINESS_HOURS, NEVER, WITHIN_1H
 from .sql import lit, one_of, pick, sql_list
 
 FIRST_NAMES = (
@@ -141,6 +141,28 @@ def build_leads(con: duckdb.DuckDBPyConnection, ctx: Ctx, spine: str) -> None:
     """)
 
 
+def factor(column: str, factors: tuple[tuple[str, float], ...]) -> str:
+    """A planted multiplier looked up by a category (1 for one the table does not name)."""
+    return f"(CASE {column} {' '.join(f'WHEN {lit(k)} THEN {lit(v)}' for k, v in factors)} ELSE 1.0 END)"
+
+
+def arrival_of(epoch_s: str) -> str:
+    """The arrival stratum of an inquiry: business hours (local, weekdays), weekday off hours, weekend."""
+    local = f"timezone({lit(ARRIVAL_TIME_ZONE)}, to_timestamp({epoch_s}))"
+    opens, closes = BUSINESS_HOURS
+    return (f"(CASE WHEN isodow({local}) >= 6 THEN 'weekend' "
+            f"WHEN hour({local}) >= {opens} AND hour({local}) < {closes} THEN 'business_hours' "
+            "ELSE 'weekday_off_hours' END)")
+
+
+def tilted_bucket(draw: str, weights: tuple[float, ...], speed: str) -> str:
+    """A bucket drawn from the planted mix with the within-1-h weights multiplied by `speed`."""
+    terms = [f"({w!r} * {speed})" if i in WITHIN_1H else repr(w) for i, w in enumerate(weights)]
+    scaled = f"({draw} * ({' + '.join(terms)}))"
+    arms = [f"WHEN {scaled} < {' + '.join(terms[:i + 1])} THEN {i}" for i in range(len(terms) - 1)]
+    return f"(CASE {' '.join(arms)} ELSE {len(terms) - 1} END)"
+
+
 def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
     """One row per lead: planted bucket, first attempt, fmot, deal stages, survey, review."""
     p, end = ctx.planted, ctx.end_s
@@ -156,9 +178,16 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
 
     con.execute(f"""
         CREATE OR REPLACE TABLE story AS
-        WITH planned AS (
-            SELECT l.*, {pick("u('s.bucket', idx)", list(enumerate(p.bucket_mix)))} AS planned_bucket
-            FROM leads l
+        WITH arrived AS (
+            SELECT l.*, {arrival_of('l.zmot_s')} AS arrival FROM leads l
+        ), stratified AS (
+            SELECT *,
+                   {factor('channel', p.speed_factor_by_source)} * {factor('arrival', p.speed_factor_by_arrival)} AS speed_factor,
+                   {factor('channel', p.fmot_factor_by_source)} * {factor('arrival', p.fmot_factor_by_arrival)} AS fmot_factor
+            FROM arrived
+        ), planned AS (
+            SELECT *, {tilted_bucket("u('s.bucket', idx)", p.bucket_mix, 'speed_factor')} AS planned_bucket
+            FROM stratified
         ), bounded AS (
             -- delays stay >= 2 s inside the bucket, after the CRM record exists and before the
             -- as-of time; a lead too young for its planted bucket is simply not answered yet
@@ -171,12 +200,14 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
             FROM bounded
         ), attempted AS (
             SELECT *,
+                   -- the lead's planted P(fmot) in the bucket it was actually answered in
+                   {sql_list(p.p_fmot)}[bucket + 1] * fmot_factor AS p_fmot,
                    CASE WHEN bucket < {NEVER} THEN zmot_s + dmin + ui('s.delay', idx, dmax - dmin + 1) END AS attempt_s,
                    CASE pref WHEN 'phone' THEN CASE WHEN u('s.email', idx) < {p.email_instead_of_call!r} THEN 'EMAIL' ELSE 'CALL' END
                              WHEN 'email' THEN 'EMAIL'
                              ELSE CASE WHEN u('s.mtype', idx) < 0.5 THEN 'CALL' ELSE 'EMAIL' END END AS attempt_type,
                    u('s.unq', idx) < {p.unqualified_first_responder!r} AS attempt_unqualified,
-                   bucket < {NEVER} AND u('s.fmot', idx) < {sql_list(p.p_fmot)}[bucket + 1] AS is_fmot
+                   bucket < {NEVER} AND u('s.fmot', idx) < {sql_list(p.p_fmot)}[bucket + 1] * fmot_factor AS is_fmot
             FROM bucketed
         ), engaged AS (
             SELECT a.*,

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import duckdb
 
 from .context import Ctx
-from .params import BUCKETS, NEVER
+from .params import BUCKETS, NEVER, WITHIN_1H
 from .web import ANON, CPC, EMAIL, PAID_SOCIAL, PRE, ZMOT
 
 Z95 = 1.959963984540054
@@ -34,7 +34,9 @@ def ratio_interval(p_a: float, n_a: int, p_b: float, n_b: int) -> list[float] | 
 
 
 def _speed_to_lead(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
-    p = ctx.planted.p_fmot
+    # a bucket's planted P(fmot) is its leads' mean: the source and arrival factors move it
+    mean_p = dict(con.execute("SELECT bucket, avg(p_fmot) FROM story GROUP BY bucket").fetchall())
+    p = [mean_p.get(i, base) for i, base in enumerate(ctx.planted.p_fmot)]
     rows = dict((b, (n, f)) for b, n, f in con.execute(
         "SELECT bucket, count(*), count(fmot_s) FROM story GROUP BY bucket").fetchall())
     buckets = {}
@@ -48,6 +50,8 @@ def _speed_to_lead(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
         n_fast = n1 + n2
         p_fast = (n1 * p[0] + n2 * p[1]) / n_fast if n_fast else 0.0
         return {
+            # the planted effect is the adjusted one (speed_to_lead_adjusted); this is the crude
+            # ratio, which the confounding of source and arrival time inflates
             "planted": planted,
             # what the planted p's give with the realized bucket sizes, and its sampling interval
             "expected": round(p_fast / p[slow], 4) if p[slow] else None,
@@ -63,6 +67,116 @@ def _speed_to_lead(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
         "within_1h_over_1_2h": ratio(2, ctx.planted.within_1h_over_1_2h),
         "within_1h_over_gt_24h": ratio(4, ctx.planted.within_1h_over_gt_24h),
     }
+
+
+def mantel_haenszel(strata: list[tuple[float, float, float, float]]) -> tuple[float | None, list[float] | None]:
+    """Mantel-Haenszel risk ratio over strata of (fast fmot, fast leads, slow fmot, slow leads),
+    with the 95% interval of the Greenland-Robins variance of its log. Cells may be expected
+    (non-integer) counts. A stratum without both arms carries no information and drops out."""
+    r = s = v = 0.0
+    for a, n1, b, n0 in strata:
+        total = n1 + n0
+        if not (n1 and n0):
+            continue
+        r += a * n0 / total
+        s += b * n1 / total
+        v += ((a + b) * n1 * n0 - a * b * total) / total**2
+    if not (r > 0 and s > 0):
+        return None, None
+    ratio, se = r / s, math.sqrt(v / (r * s))
+    return ratio, [ratio * math.exp(-Z95 * se), ratio * math.exp(Z95 * se)]
+
+
+def _speed_to_lead_adjusted(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
+    """Within-1-h against each slower bucket, crude and stratified (lead source x arrival), and
+    what answering every lead answered after 1 h within it would have given."""
+    fast = ", ".join(str(b) for b in WITHIN_1H)
+    cells = con.execute(f"""
+        SELECT team, channel, arrival, CASE WHEN bucket IN ({fast}) THEN -1 ELSE bucket END AS arm,
+               count(*), count(fmot_s), sum(p_fmot), sum(p_fmot * (1 - p_fmot))
+        FROM story WHERE bucket < {NEVER} GROUP BY ALL
+    """).fetchall()
+    teams = [t.name for t in ctx.planted.teams]
+
+    def strata(arm: int, team: str | None, expected: bool) -> list[tuple[float, float, float, float]]:
+        by_stratum: dict = {}
+        for t, channel, arrival, a, n, f, sp, _ in cells:
+            if team is not None and t != team:
+                continue
+            cell = by_stratum.setdefault((channel, arrival), [0.0, 0, 0.0, 0])
+            if a == -1:
+                cell[0] += sp if expected else f
+                cell[1] += n
+            elif a == arm:
+                cell[2] += sp if expected else f
+                cell[3] += n
+        return [tuple(c) for c in by_stratum.values()]
+
+    def crude(st: list) -> float | None:
+        a, n1, b, n0 = (sum(c[i] for c in st) for i in range(4))
+        return a / n1 / (b / n0) if n1 and n0 and b else None
+
+    def rounded(x):
+        return None if x is None else [round(v, 4) for v in x] if isinstance(x, list) else round(x, 4)
+
+    within_1h, base = ctx.planted.derived["p_fmot_within_1h"], ctx.planted.p_fmot
+    ratios = {}
+    for arm, (label, *_) in enumerate(BUCKETS):
+        if arm in WITHIN_1H or arm == NEVER:
+            continue
+        expected_st, realized_st = strata(arm, None, True), strata(arm, None, False)
+        adjusted, adjusted_ci = mantel_haenszel(expected_st)
+        realized, realized_ci = mantel_haenszel(realized_st)
+        a, n1, b, n0 = (sum(c[i] for c in expected_st) for i in range(4))
+        ratios[label] = {
+            "planted": round(within_1h / base[arm], 4),
+            # what the planted P's give on the realized strata, and its sampling interval
+            "expected_adjusted": rounded(adjusted), "adjusted_ci95": rounded(adjusted_ci),
+            "expected_crude": rounded(crude(expected_st)),
+            "crude_ci95": ratio_interval(a / n1, n1, b / n0, n0) if n1 and n0 else None,
+            "realized_adjusted": rounded(realized), "realized_adjusted_ci95": rounded(realized_ci),
+            "realized_crude": rounded(crude(realized_st)),
+            "by_team": {team: {"realized_adjusted": rounded(mantel_haenszel(strata(arm, team, False))[0]),
+                               "realized_crude": rounded(crude(strata(arm, team, False)))} for team in teams},
+        }
+    return {
+        "strata": "lead source (Original Source) x arrival: weekday inside business hours, weekday "
+                  "outside them, weekend (zmot local time, working_hours seed)",
+        "fast_buckets": [BUCKETS[b][0] for b in WITHIN_1H],
+        "ratios": ratios,
+        "opportunity": _response_opportunity(cells, teams),
+    }
+
+
+def _response_opportunity(cells: list, teams: list[str]) -> dict:
+    """Expected additional fmot had every lead answered after 1 h been answered within it, at its
+    stratum's within-1-h rate: the planted value, and the sampling interval of the estimator
+    (stratum fast rate x slow leads - slow fmot) around it."""
+    fast_rate, fast_n = {}, {}
+    for _, channel, arrival, arm, n, _, sp, _ in cells:
+        if arm == -1:
+            fast_n[(channel, arrival)] = fast_n.get((channel, arrival), 0) + n
+            fast_rate[(channel, arrival)] = fast_rate.get((channel, arrival), 0.0) + sp
+    fast_rate = {k: v / fast_n[k] for k, v in fast_rate.items()}
+
+    def estimate(team: str | None) -> dict:
+        gain = var = 0.0
+        slow_n = slow_f = 0
+        slow_by_stratum: dict = {}
+        for t, channel, arrival, arm, n, f, sp, spq in cells:
+            if arm == -1 or (team is not None and t != team) or (channel, arrival) not in fast_rate:
+                continue
+            slow_by_stratum[(channel, arrival)] = slow_by_stratum.get((channel, arrival), 0) + n
+            gain += n * fast_rate[(channel, arrival)] - sp
+            var += spq
+            slow_n, slow_f = slow_n + n, slow_f + f
+        for k, n in slow_by_stratum.items():
+            var += n * n * fast_rate[k] * (1 - fast_rate[k]) / fast_n[k]
+        sd = math.sqrt(var)
+        return {"planted": round(gain, 2), "ci95": [round(gain - Z95 * sd, 2), round(gain + Z95 * sd, 2)],
+                "slow_answered_leads": slow_n, "slow_answered_fmot": slow_f}
+
+    return {"expected_additional_fmot": estimate(None) | {"by_team": {t: estimate(t) for t in teams}}}
 
 
 def _email_instead_of_call(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
@@ -172,6 +286,7 @@ def build_truth(con: duckdb.DuckDBPyConnection, ctx: Ctx, files: dict, web: dict
         "dirt": files | {"web/events_*.ndjson": web},
         "moments": _moments(con),
         "speed_to_lead": _speed_to_lead(con, ctx),
+        "speed_to_lead_adjusted": _speed_to_lead_adjusted(con, ctx),
         "email_instead_of_call": _email_instead_of_call(con, ctx),
         "teams": _teams(con, ctx),
         "nps_by_cohort": _nps(con),

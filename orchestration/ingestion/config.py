@@ -59,7 +59,12 @@ RAW_TYPES = {
 FORMATS = {"csv", "ndjson", "parquet"}
 EXTRA_POLICIES = {"keep", "drop"}
 TABLE_KEYS = {"files", "format", "columns", "csv", "extra", "timestamp_formats", "date_formats", "description",
-              "name", "where"}
+              "name", "where", "delivery"}
+# How a table's exports arrive. append (the default): every file the glob matches is part of the
+# table (daily shards, several exports of one table). snapshot: each delivery is the whole table,
+# so the newest file a mapping matches (by the date in its name, then its modification time)
+# replaces the others. Either way a file that leaves the landing folder takes its rows with it.
+DELIVERIES = ("append", "snapshot")
 COLUMN_KEYS = {"from", "expr", "type", "required", "description", "values", "default"}
 CANONICAL_KEYS = {"type", "required", "values", "fallback", "key", "pii", "description"}
 CSV_KEYS = {"delimiter", "quote", "escape", "encoding", "skip_rows_after_header"}
@@ -133,6 +138,7 @@ class TableSpec:
     mapping_name: str | None = None  # set when the table is a list of mappings; part of the load identity
     where: str | None = None  # an expression: rows where it is not true are skipped (counted, not loaded)
     alternatives: tuple["TableSpec", ...] = ()  # the table's other mappings (a list in the configuration)
+    delivery: str = "append"  # see DELIVERIES
 
     @property
     def configured(self) -> bool:
@@ -170,7 +176,37 @@ class TableSpec:
         # A symbolic link inside the landing folder that points outside it is not read: the folder
         # is the one place exports come from.
         return sorted({p for m in self.mappings for p in landing.glob(m.files)
-                       if p.is_file() and p.resolve().is_relative_to(root)})
+                       if p.is_file() and p.resolve().is_relative_to(root) and _utf8_name(p)})
+
+    def odd_entries(self, landing_dir: Path) -> list[tuple[str, str, bool]]:
+        """What the table's globs match that landing_files does not read, as (name, why, refused):
+        a symbolic link leading out of the landing folder, a dangling or looping link and a name
+        that is not UTF-8 are refused (a person must look); a directory is only noted."""
+        if not self.configured:
+            return []
+        landing = Path(landing_dir)
+        root = landing.resolve()
+        found = {}
+        for mapping in self.mappings:
+            key = f"files: {mapping.files!r} of {mapping.key} in {mapping.origin}"
+            for path in landing.glob(mapping.files):
+                name = path.relative_to(landing).as_posix()
+                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                if shown != name:
+                    found[name] = (shown, f"the file name is not UTF-8 ({shown!r}); rename it ({key})", True)
+                    continue
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError) as exc:  # dangling link, or a loop of links
+                    cause = getattr(exc, "strerror", None) or str(exc)
+                    found[name] = (name, f"a symbolic link that leads nowhere ({cause}); not read ({key})", True)
+                    continue
+                if not target.is_relative_to(root):
+                    found[name] = (name, f"a symbolic link to {target}, outside the landing folder {root}; not read "
+                                         f"({key})", True)
+                elif target.is_dir():
+                    found[name] = (name, f"a directory, not a file; not read ({key})", False)
+        return sorted(found.values())
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -182,6 +218,14 @@ class TableSpec:
     @property
     def precision_columns(self) -> list[str]:
         return [f"{c.name}_precision" for c in self.columns if c.type == "timestamp"]
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of the name, kept as surrogates by the file system API
+        return False
+    return True
 
 
 def config_path() -> Path:
@@ -421,6 +465,9 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
             continue
         columns.append(_column(f"{where}.columns.{column}", column, spec, canon, required))
     where_expr = _where(f"{where}.where", doc.get("where"))
+    delivery = doc.get("delivery", "append")
+    if delivery not in DELIVERIES:
+        raise ConfigError(f"{where}.delivery: {delivery!r} is not one of {list(DELIVERIES)}")
     extra = doc.get("extra", "keep" if doc["format"] == "csv" else "drop")
     if extra not in EXTRA_POLICIES:
         raise ConfigError(f"{where}.extra: {extra!r} is not one of {sorted(EXTRA_POLICIES)}")
@@ -438,6 +485,7 @@ def _table(source: str, name: str, timezone: str, doc: dict, canonical: dict, or
         origin=origin,
         mapping_name=mapping_name,
         where=where_expr,
+        delivery=delivery,
     )
 
 

@@ -13,14 +13,17 @@ import csv
 import gzip
 import io
 import re
-import sys
 from pathlib import Path
 
 from .config import TableSpec
-from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected, Staged, is_gzip,
+from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected, Staged, is_gzip, open_bytes,
                       mapped_columns, one_file_at_a_time, sql_path, sql_text)
 
-csv.field_size_limit(sys.maxsize)
+# Bounded work: a field (a line, for a record) past MAX_LINE_BYTES, or a header of more than
+# MAX_COLUMNS names, rejects the file at once with its line number instead of buffering gigabytes or
+# building a query of tens of thousands of columns.
+csv.field_size_limit(MAX_LINE_BYTES)
+MAX_COLUMNS = 2000
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 OTHER_DELIMITERS = (";", "\t", "|", ",")
 TRIMMED = "' \t\r\n'"
@@ -99,6 +102,9 @@ def _read_header(records) -> list[str]:
         raise FileRejected(f"the header row cannot be read: {exc}") from exc
     if not header or not any(h.strip() for h in header):
         raise FileRejected("no header row (the file is blank)")
+    if len(header) > MAX_COLUMNS:
+        raise FileRejected(f"the header has {len(header)} columns, more than the {MAX_COLUMNS} an export can have: "
+                           f"not a table export (or the delimiter is wrong)")
     # undecodable bytes in a header name show as U+FFFD (the name still reaches the report)
     header = [h.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip() for h in header]
     while header and header[-1] == "":
@@ -137,6 +143,9 @@ def _write_records(records, writer, width: int, delimiter: str, skip: int, undec
         except StopIteration:
             break
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise FileRejected(f"the record starting on line {start} has a field longer than {MAX_LINE_BYTES} "
+                                   f"bytes: not a table export (or its quoting is broken)") from exc
             line_number = records.line_num + 1
             rows_read += 1
             writer.writerow([rows_read, start, "", f"malformed quoting ({exc}) in the record starting on this line",
@@ -170,7 +179,8 @@ class _open_text:
         self.path, self.encoding, self.staged = path, encoding, staged
 
     def __enter__(self):
-        raw = gzip.open(self.path, "rb") if is_gzip(self.path) else open(self.path, "rb")
+        self.source = open_bytes(self.path)
+        raw = gzip.GzipFile(fileobj=self.source) if is_gzip(self.path) else self.source
         self.raw = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw
         start = self.raw.peek(4)[:4]
         encoding, errors = self.encoding, "strict"
@@ -188,6 +198,7 @@ class _open_text:
 
     def __exit__(self, *exc):
         self.text.close()
+        self.source.close()  # a GzipFile leaves the file it reads open
 
 
 def _unique_names(header: list[str]) -> list[str]:

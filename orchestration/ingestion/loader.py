@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import errno
 import os
+import re
 import tempfile
+import time
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -37,7 +41,8 @@ import duckdb
 from .config import RAW_TYPES, ColumnSpec, TableSpec
 from .csv_staging import csv_header, same_name, stage_csv
 from .json_staging import parquet_fields, stage_ndjson, stage_parquet
-from .staging import EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, StagedBatch, file_facts, sql_text, unknown_names
+from .staging import (EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, StagedBatch, file_facts, gzip_problem, sql_text,
+                      unknown_names)
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "ingest"
@@ -60,11 +65,18 @@ HEADERS = {"csv": lambda conn, spec, path: csv_header(spec, path), "parquet": pa
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 BOOLEAN_WORDS = TRUE_WORDS + ("false", "f", "0", "no", "n")
 LOADED = ("loaded", "replaced")
+WITHDRAWN = "withdrawn"
+UNDECODABLE = "invalid UTF-8"  # the CSV stager's structural reason for a row whose bytes are not UTF-8  # the file left the table: its rows left raw
 BATCH_BYTES = 1 << 30
 STAGERS = {"csv": stage_csv, "ndjson": stage_ndjson, "parquet": stage_parquet}
 # An ISO timestamp that carries its own offset is converted to the source's local time, so that
 # staging's one conversion (source time zone -> UTC) is right for every row.
 OFFSET_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}(:?\d{2})?)$"
+OFFSET_PARTS = r"([+-])(\d{2}):?(\d{2})?$"
+MAX_OFFSET_MINUTES = 14 * 60  # the widest offset in use (Kiribati, +14:00); -12:00 is the lowest
+HOUR_24 = r"(^|[T ])24:\d{2}"
+DECIMAL_INTEGER = r"[+-]?[0-9]+"
+NOT_DECIMAL = r"(?i)^[+-]?(0x|nan|inf)|_"  # what a double cast reads but an export never means as a number
 
 
 @dataclass
@@ -99,7 +111,7 @@ def mapping_fingerprint(spec: TableSpec) -> str:
             return [without_descriptions(v) for v in value]
         return value
 
-    shape = asdict(replace(spec, files="", origin="", alternatives=()))
+    shape = asdict(replace(spec, files="", origin="", alternatives=(), delivery="append"))
     text = json.dumps(without_descriptions(shape), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -150,41 +162,120 @@ def ensure_raw_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec) -> None:
         conn.execute(f'alter table {RAW_SCHEMA}.{spec.raw_table} add column if not exists "{name}" {kind}')
 
 
-def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
+def ingest_table(conn: duckdb.DuckDBPyConnection, spec: TableSpec, landing_dir: Path, *,
+                 settle_seconds: float = 0.0) -> list[FileReport]:
     """Load every file of one landing table; return one report per file."""
     ensure_schemas(conn)
     ensure_raw_table(conn, spec)
     if not spec.configured:
         return []
-    return ingest_files(conn, spec, spec.landing_files(Path(landing_dir)), Path(landing_dir))
+    return ingest_files(conn, spec, spec.landing_files(Path(landing_dir)), Path(landing_dir),
+                        settle_seconds=settle_seconds)
 
 
 def ingest_files(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
-                 landing_dir: Path) -> list[FileReport]:
+                 landing_dir: Path, *, settle_seconds: float = 0.0) -> list[FileReport]:
     """Load these files of one table (in this order); return one report per file.
 
     JSON lines files are staged and loaded together, up to BATCH_BYTES at a time, in one transaction
     (a daily-sharded export is many small files: per-file statements would cost more than the data);
     a CSV or Parquet file is staged alone. A table with several mappings loads each mapping's
     share of `paths` (the files its `files:` glob matches) in turn.
+
+    Whole files or nothing: a file modified less than `settle_seconds` ago (it may still be being
+    written), a gzip file that is cut short or corrupt, or a file whose size or modification time
+    changed while it was read, is rejected with its reason; what it loaded before stays.
+
+    What the table's globs match but cannot be read (a link out of the landing folder, a dangling
+    or looping link, a name that is not UTF-8) gets a `rejected` load_log line naming the mapping
+    key, and a directory a `skipped` one; the other files load all the same.
     """
-    if not paths:
+    landing_dir = Path(landing_dir)
+    reports = _odd_entries(conn, spec, landing_dir)
+    for mapping in spec.mappings:
+        present = mapping.landing_files(landing_dir)
+        current, superseded = current_delivery(mapping, present)
+        # withdrawn first: a file whose twin was withdrawn is no duplicate any more, and loads now
+        reports += _withdraw(conn, mapping, current, superseded, landing_dir)
+        reports += _ingest_mapping(conn, mapping, [p for p in paths if p in set(current)], landing_dir, settle_seconds)
+    return reports
+
+
+def current_delivery(spec: TableSpec, present: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The files of one mapping that make the table now, and those a newer snapshot superseded."""
+    if spec.delivery != "snapshot" or len(present) < 2:
+        return present, []
+
+    def age(path: Path):
+        dated = re.search(r"(\d{4})-?(\d{2})-?(\d{2})", path.name)
+        return (dated.groups() if dated else ("",), path.stat().st_mtime_ns, path.name)
+
+    newest = max(present, key=age)
+    return [newest], [p for p in present if p != newest]
+
+
+def _withdraw(conn, spec: TableSpec, current: list[Path], superseded: list[Path], landing_dir: Path) -> list[FileReport]:
+    """Rows of files that are no longer part of the table (gone from the landing folder, or
+    superseded by a newer snapshot) leave raw and quarantine, one load_log line per file. A mapping
+    that matches no file at all keeps its rows: an empty or unmounted folder is not a withdrawal."""
+    if not current:
         return []
-    if spec.alternatives:
-        landing_dir = Path(landing_dir)
-        reports = []
-        for mapping in spec.mappings:
-            mine = set(mapping.landing_files(landing_dir))
-            reports += _ingest_mapping(conn, mapping, [p for p in paths if p in mine], landing_dir)
-        return reports
-    return _ingest_mapping(conn, spec, paths, Path(landing_dir))
+    keep = [p.relative_to(landing_dir).as_posix() for p in current]
+    newer = {p.relative_to(landing_dir).as_posix() for p in superseded}
+    held = dict(conn.execute(
+        f"""select _source_file, count(*) from {RAW_SCHEMA}.{spec.raw_table}
+            where _mapping is not distinct from ? and not list_contains(?, _source_file) group by 1""",
+        [spec.mapping_name, keep]).fetchall())
+    held.update({f: held.get(f, 0) for (f,) in conn.execute(
+        f"""select distinct source_file from {META_SCHEMA}.quarantine where raw_table = ?
+            and mapping is not distinct from ? and not list_contains(?, source_file)""",
+        [spec.raw_table, spec.mapping_name, keep]).fetchall()})
+    if not held:
+        return []
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    reports = []
+    conn.execute("begin transaction")
+    try:
+        for relative, rows in sorted(held.items()):
+            conn.execute(f"delete from {RAW_SCHEMA}.{spec.raw_table} where _source_file = ? "
+                         f"and _mapping is not distinct from ?", [relative, spec.mapping_name])
+            conn.execute(f"delete from {META_SCHEMA}.quarantine where raw_table = ? and source_file = ? "
+                         f"and mapping is not distinct from ?", [spec.raw_table, relative, spec.mapping_name])
+            why = (f"superseded by the newer snapshot {keep[0]} (delivery: snapshot of {spec.key})" if relative in newer
+                   else f"no longer in the landing folder (matched by files: {spec.files!r} of {spec.key})")
+            report = FileReport(spec.raw_table, relative, "", WITHDRAWN, message=f"{relative}: {why}: its {rows} "
+                                f"row(s) left raw", mapping=spec.mapping_name)
+            _log(conn, uuid.uuid4().hex, report, loaded_at)
+            reports.append(report)
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return reports
+
+
+def _odd_entries(conn, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    reports = []
+    for name, why, refused in spec.odd_entries(landing_dir):
+        report = FileReport(spec.raw_table, name, "", "rejected" if refused else "skipped", message=f"{name}: {why}",
+                            mapping=spec.mapping_name)
+        _log(conn, uuid.uuid4().hex, report, loaded_at)
+        reports.append(report)
+    return reports
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
 
 
 def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
-                    landing_dir: Path) -> list[FileReport]:
+                    landing_dir: Path, settle_seconds: float = 0.0) -> list[FileReport]:
     """ingest_files for one mapping of a table."""
     if not paths:
         return []
+    stats = {path: _stat_key(path) for path in paths}  # before reading: a change after this rejects the file
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib releases the GIL
         facts = list(pool.map(file_facts, paths))
     checksums = [checksum for checksum, _ in facts]
@@ -194,11 +285,11 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
     latest = {}
     for source_file, file_checksum, used in conn.execute(
         f"""select source_file, file_checksum, mapping_fingerprint from (
-                select source_file, file_checksum, mapping_fingerprint,
+                select source_file, file_checksum, mapping_fingerprint, status,
                        row_number() over (partition by source_file order by loaded_at desc) as recency
                 from {META_SCHEMA}.load_log
-                where raw_table = ? and mapping is not distinct from ? and status in {LOADED}
-            ) where recency = 1""",
+                where raw_table = ? and mapping is not distinct from ? and status in {LOADED + (WITHDRAWN,)}
+            ) where recency = 1 and status in {LOADED}""",
         [spec.raw_table, spec.mapping_name],
     ).fetchall():
         latest[source_file], loaded_with[source_file] = file_checksum, used
@@ -217,10 +308,11 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
         twin = None if remapped else next(
             (name for name, digest in sorted(latest.items()) if digest == checksum and name != relative), None
         ) or in_this_load.get(checksum)
-        if twin is not None or path.stat().st_size == 0:
+        blank = _blank(path)
+        if twin is not None or blank is not None:
             status = "duplicate" if twin is not None else "empty"
             message = (f"{relative}: same content as {twin}, which is loaded; not loaded twice" if twin
-                       else f"{relative}: empty file (0 bytes), nothing to load")
+                       else f"{relative}: {blank}, nothing to load")
             if relative in latest:
                 message += "; the rows loaded before from this file are kept"
             report = FileReport(spec.raw_table, relative, checksum, status, message=message, mapping=spec.mapping_name,
@@ -228,12 +320,22 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
             _log(conn, uuid.uuid4().hex, report, loaded_at)
             reports.append(report)
             continue
-        in_this_load[checksum] = relative
         report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded",
                             mapping=spec.mapping_name, mapping_fingerprint=fingerprint,
                             message="the mapping changed since this file was loaded: loaded again" if remapped else "")
-        pending.append((path, report))
         reports.append(report)
+        problem = _unsettled(path, stats[path], settle_seconds)
+        if problem is not None:
+            _reject(conn, report, problem, latest, loaded_at)
+            continue
+        in_this_load[checksum] = relative
+        pending.append((path, report))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        problems = list(pool.map(gzip_problem, [path for path, _ in pending]))
+    for (path, report), problem in zip(list(pending), problems):
+        if problem is not None:
+            _reject(conn, report, problem, latest, loaded_at)
+            pending.remove((path, report))
     unknown = _unknown_names(conn, spec, paths, landing_dir) if pending else None
     if unknown is not None:
         load_id = uuid.uuid4().hex
@@ -243,8 +345,94 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
             _log(conn, load_id, report, loaded_at)
         return reports
     for batch in _batches(pending, spec.format):
-        _load_batch(conn, spec, batch, latest, line_counts)
+        while batch:
+            messages = [(report, report.message) for _, report in batch]
+            try:
+                _load_batch(conn, spec, batch, latest, line_counts, stats)
+                break
+            except FILE_FAULTS as exc:  # rolled back: the batch's files are rejected, naming the cause
+                cause = fault_cause(exc)
+                for report, message in messages:
+                    report.message = message
+                for _, report in batch:
+                    if report.status != "rejected":
+                        report.rows_read = report.rows_loaded = report.rows_quarantined = 0
+                        others = f" (loaded together with {len(batch) - 1} other file(s))" if len(batch) > 1 else ""
+                        _reject(conn, report, f"could not be loaded{others}: {cause}", latest, loaded_at)
+                break
+            except _FilesChanged as changed:  # rolled back: the others are loaded again without them
+                for report, message in messages:
+                    report.message = message
+                for path, report in batch:
+                    if report.source_file in changed.files:
+                        report.rows_read = report.rows_loaded = report.rows_quarantined = 0
+                        _reject(conn, report, "the file changed (size or modification time) while it was read: "
+                                "it is still being written; it is read again on a later run", latest, loaded_at)
+                batch = [(p, r) for p, r in batch if r.status != "rejected"]
     return reports
+
+
+# What a file, the disk or the machine can do to a load (as opposed to a bug of the loader): the
+# file is rejected with the cause, instead of an exception that names neither (and that Dagster
+# would retry as transient).
+FILE_FAULTS = (OSError, EOFError, zlib.error, UnicodeError, duckdb.IOException, duckdb.OutOfMemoryException,
+               duckdb.InvalidInputException, duckdb.ConversionException)
+
+
+def fault_cause(exc: BaseException) -> str:
+    """The cause of a failed load, as a person would say it."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+        return (f"no space left on device (disk full: the scratch folder {tempfile.gettempdir()} or the warehouse's "
+                f"folder): {text}")
+    if isinstance(exc, EOFError):
+        return f"the compressed stream ends early (truncated file): {text}"
+    if isinstance(exc, zlib.error):
+        return f"corrupt compressed data: {text}"
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return f"out of memory: {text}"
+    return text
+
+
+BLANK_BYTES = 4096  # a file this small is looked at whole for content
+
+
+def _blank(path: Path) -> str | None:
+    """What makes the file empty, when it is: no bytes, or only a byte-order mark and white space
+    (an export of no rows that lost even its header is no data, like a 0-byte file, not an error)."""
+    size = path.stat().st_size
+    if size == 0:
+        return "empty file (0 bytes)"
+    if size > BLANK_BYTES:
+        return None
+    with open(path, "rb") as handle:
+        data = handle.read(BLANK_BYTES)
+    for bom in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        data = data.removeprefix(bom)
+    if data.replace(b"\x00", b"").strip() == b"":
+        return f"no content ({size} bytes of byte-order mark or white space only)"
+    return None
+
+
+class _FilesChanged(Exception):
+    def __init__(self, files: list[str]):
+        super().__init__(", ".join(files))
+        self.files = set(files)
+
+
+def _unsettled(path: Path, stat_key: tuple[int, int], settle_seconds: float) -> str | None:
+    """Why a file is not read yet: it was modified within the settle time (a writer may be busy)."""
+    age = time.time() - stat_key[1] / 1e9
+    if settle_seconds > 0 and age < settle_seconds:
+        return (f"modified {max(age, 0):.0f} s ago, within the settle time of {settle_seconds:g} s: it may still "
+                f"be being written; it is read on a later run")
+    return None
+
+
+def _reject(conn, report: FileReport, reason: str, latest: dict[str, str], loaded_at: datetime) -> None:
+    kept = "; the rows loaded before from this file are kept" if report.source_file in latest else ""
+    report.status, report.message = "rejected", f"{report.source_file}: {reason}{kept}"
+    _log(conn, uuid.uuid4().hex, report, loaded_at)
 
 
 def _unknown_names(conn, spec: TableSpec, paths: list[Path], landing_dir: Path) -> str | None:
@@ -278,7 +466,7 @@ def _batches(pending: list[tuple[Path, FileReport]], file_format: str) -> list[l
 
 
 def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], latest: dict[str, str],
-                line_counts: dict[Path, int]) -> None:
+                line_counts: dict[Path, int], stats: dict[Path, tuple[int, int]] | None = None) -> None:
     """Stage, check and load files in one transaction; fill in their reports."""
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -312,14 +500,21 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                                      load_id, loaded_at)
                 for relative, report in reports.items():
                     (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped,
-                     report.rows_duplicate_id) = counts.get(relative, (0, 0, 0, 0, 0))
+                     report.rows_duplicate_id, (ambiguous, undecodable)) = counts.get(relative, (0, 0, 0, 0, 0, (0, 0)))
                     if report.rows_read != report.rows_loaded + report.rows_quarantined + report.rows_skipped:
                         raise RuntimeError(f"{relative}: rows read != loaded + quarantined + skipped ({report})")
-                    report.message = _with_counts(spec, report)
+                    report.message = _with_counts(spec, report, ambiguous, undecodable)
                     _log(conn, load_id, report, loaded_at)
+                changed = [report.source_file for path, report in batch
+                           if report.source_file in reports and stats and _stat_key(path) != stats[path]]
+                if changed:
+                    raise _FilesChanged(changed)
                 conn.execute("commit")
             except BaseException:
-                conn.execute("rollback")
+                try:
+                    conn.execute("rollback")
+                except duckdb.Error:  # DuckDB ended the transaction itself (e.g. disk full): keep the cause
+                    pass
                 raise
         finally:
             for statement in staged.cleanup:
@@ -327,9 +522,15 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
             conn.execute("drop table if exists _checked")
 
 
-def _with_counts(spec: TableSpec, report: FileReport) -> str:
+def _with_counts(spec: TableSpec, report: FileReport, dst_ambiguous: int = 0, undecodable: int = 0) -> str:
     """The report's message, with what the counts alone would not explain."""
     parts = [report.message] if report.message else []
+    if undecodable:
+        parts.append(f"{undecodable} of {report.rows_read} row(s) are not valid {spec.csv.encoding}: if that is "
+                     f"most of them, the file is in another encoding; set csv.encoding of {spec.key} in {spec.origin}")
+    if dst_ambiguous:
+        parts.append(f"{dst_ambiguous} loaded row(s) have a local time that {spec.timezone} has twice (the hour "
+                     f"repeated when daylight saving time ends): read as the second occurrence (standard time)")
     if report.rows_skipped:
         parts.append(f"{report.rows_skipped} row(s) skipped by the `where:` of {spec.key}")
     if report.rows_duplicate_id:
@@ -361,12 +562,21 @@ def _sql_list(values) -> str:
 
 
 def _typed(column: ColumnSpec, spec: TableSpec) -> str:
+    """SQL for the column's typed value, NULL when the text is not a valid value of its type.
+
+    Strict: integers are decimal digits only (DuckDB's cast would round 9.5 and read 0x0A or 1e1
+    as 10); doubles are finite (no NaN, Infinity, or 1e309 overflowing to it); a timestamp's offset
+    lies within -14:00..+14:00, an hour of 24 is refused (a cast reads 24:00 as the next midnight),
+    and a local time that does not exist in the source's time zone (the hour skipped when DST
+    begins) is refused too. A local time that exists twice (the hour repeated when DST ends) is
+    loaded as its second occurrence (standard time) and counted in the file's load_log message.
+    """
     ref = f'"{column.name}"'
     if column.type == "timestamp":
-        local = (f"coalesce(try_strptime({ref}, {_sql_list(spec.timestamp_formats)}), "
-                 f"try_strptime({ref}, {_sql_list(spec.date_formats)}), try_cast({ref} as timestamp))")
-        return (f"case when regexp_matches({ref}, '{OFFSET_PATTERN}') "
-                f"then timezone('{spec.timezone}', try_cast({ref} as timestamptz)) else {local} end")
+        local = _local_timestamp(ref, spec)
+        if _has_dst(spec.timezone):
+            return f"case when {_dst_gap(local, spec)} then null else {local} end"
+        return local
     if column.type == "date":
         return f"coalesce(cast(try_strptime({ref}, {_sql_list(spec.date_formats)}) as date), try_cast({ref} as date))"
     if column.type == "boolean":
@@ -374,7 +584,43 @@ def _typed(column: ColumnSpec, spec: TableSpec) -> str:
         return f"case when {ref} is null then null else lower({ref}) in ({words}) end"
     if column.type == "text":
         return ref
+    if column.type in ("integer", "bigint"):
+        return f"case when regexp_full_match({ref}, '{DECIMAL_INTEGER}') then try_cast({ref} as {RAW_TYPES[column.type]}) end"
+    if column.type == "double":
+        return (f"case when isfinite(try_cast({ref} as double)) and not regexp_matches({ref}, '{NOT_DECIMAL}') "
+                f"then try_cast({ref} as double) end")
     return f"try_cast({ref} as {RAW_TYPES[column.type]})"
+
+
+def _local_timestamp(ref: str, spec: TableSpec) -> str:
+    """The value as a local timestamp of the source's time zone (an ISO value with its own offset is
+    converted to it), NULL when it does not parse, has an offset beyond 14 hours, or an hour of 24."""
+    local = (f"coalesce(try_strptime({ref}, {_sql_list(spec.timestamp_formats)}), "
+             f"try_strptime({ref}, {_sql_list(spec.date_formats)}), try_cast({ref} as timestamp))")
+    offset_minutes = (f"(cast(regexp_extract({ref}, '{OFFSET_PARTS}', 2) as integer) * 60 "
+                      f"+ coalesce(try_cast(nullif(regexp_extract({ref}, '{OFFSET_PARTS}', 3), '') as integer), 0))")
+    offset_ok = (f"(right({ref}, 1) = 'Z' or ({offset_minutes} <= {MAX_OFFSET_MINUTES} "
+                 f"and coalesce(try_cast(nullif(regexp_extract({ref}, '{OFFSET_PARTS}', 3), '') as integer), 0) < 60))")
+    return (f"case when regexp_matches({ref}, '{HOUR_24}') then null "
+            f"when regexp_matches({ref}, '{OFFSET_PATTERN}') then case when {offset_ok} "
+            f"then timezone('{spec.timezone}', try_cast({ref} as timestamptz)) end else {local} end")
+
+
+def _has_dst(zone: str) -> bool:
+    return zone.upper() not in ("UTC", "ETC/UTC", "GMT", "Z") and not zone.upper().startswith("ETC/GMT")
+
+
+def _dst_gap(local: str, spec: TableSpec) -> str:
+    """True when the local time does not exist in the zone: it comes back shifted from a round trip."""
+    zone = spec.timezone
+    return f"(timezone('{zone}', timezone('{zone}', {local})) <> {local})"
+
+
+def _dst_overlap(local: str, spec: TableSpec) -> str:
+    """True when the local time exists twice in the zone (an hour earlier in UTC reads the same)."""
+    zone = spec.timezone
+    return (f"(timezone('{zone}', timezone('{zone}', {local}) - interval 1 hour) = {local} "
+            f"or timezone('{zone}', timezone('{zone}', {local}) + interval 1 hour) = {local})")
 
 
 def _precision(column: ColumnSpec, spec: TableSpec) -> str:
@@ -405,6 +651,10 @@ def _failure(column: ColumnSpec, spec: TableSpec) -> str:
         checks.append(f"when {ref} is not null and lower({ref}) not in ({words}) "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a boolean'")
     elif column.type != "text":
+        if column.type == "timestamp" and _has_dst(spec.timezone):
+            checks.append(f"when {ref} is not null and {_dst_gap(_local_timestamp(ref, spec), spec)} "
+                          f"then '{column.name}: ''' || left({ref}, 80) || ''' does not exist in {spec.timezone} "
+                          f"(the hour skipped when daylight saving time begins)'")
         checks.append(f"when {ref} is not null and {_typed(column, spec)} is null "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a valid {column.type}'")
     return f"case {' '.join(checks)} end" if checks else "null"
@@ -466,11 +716,16 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
     # ids are compared as the export wrote them (trimmed text); each row after the first of an id counts
     repeats = (f"count({key}) filter (where {loaded}) - count(distinct {key}) filter (where {loaded})"
                if key else "0")
+    stamps = [c for c in spec.columns if c.type == "timestamp"] if _has_dst(spec.timezone) else []
+    twice = " or ".join(f"coalesce({_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
+                        for c in stamps) or "false"
     return {
-        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates)
-        for relative, read, quarantined, skipped, duplicates in conn.execute(
+        relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates, (ambiguous, undecodable))
+        for relative, read, quarantined, skipped, duplicates, ambiguous, undecodable in conn.execute(
             f"""select _source_file, count(*), count(*) filter (where _reason is not null),
-                       count(*) filter (where "{SKIP_COLUMN}"), {repeats}
+                       count(*) filter (where "{SKIP_COLUMN}"), {repeats},
+                       count(*) filter (where {loaded} and ({twice})),
+                       count(*) filter (where _structural = '{UNDECODABLE}')
                 from _checked group by 1"""
         ).fetchall()
     }

@@ -10,7 +10,11 @@ and loads that query's rows in one pass.
 from __future__ import annotations
 
 import difflib
+import gzip
 import hashlib
+import io
+import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -68,8 +72,17 @@ def one_file_at_a_time(stage_one):
     return stage
 
 
+GLOB_CHARACTERS = "*?["
+
+
 def sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+    """A file's path for DuckDB's readers, inside single quotes: quotes doubled, and the characters
+    DuckDB would expand as a glob each in brackets ([*] is a literal star), so a file named
+    `events_*.ndjson` is that file and not every shard beside it."""
+    text = str(path)
+    if any(c in text for c in GLOB_CHARACTERS):
+        text = "".join(f"[{c}]" if c in GLOB_CHARACTERS else c for c in text)
+    return text.replace("'", "''")
 
 
 def sql_text(value: str) -> str:
@@ -82,10 +95,39 @@ def sql_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+class _UpTo(io.RawIOBase):
+    """A file read only up to the size it had when opened: a writer still appending to it cannot
+    make a reader chase its end (the loader then sees the size change and rejects the file)."""
+
+    def __init__(self, path: Path):
+        self.handle = open(path, "rb")
+        self.left = os.fstat(self.handle.fileno()).st_size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        wanted = min(len(buffer), self.left)
+        if wanted <= 0:
+            return 0
+        got = self.handle.readinto(memoryview(buffer)[:wanted])
+        self.left -= got
+        return got
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+def open_bytes(path: Path) -> io.BufferedReader:
+    """The file's bytes as they were when it was opened (see _UpTo)."""
+    return io.BufferedReader(_UpTo(path), buffer_size=1 << 20)
+
+
 def file_facts(path: Path) -> tuple[str, int]:
     """The file's SHA-256 and its number of lines (a last line without a newline counts), in one read."""
     digest, lines, last = hashlib.sha256(), 0, b"\n"
-    with open(path, "rb") as handle:
+    with open_bytes(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
             lines += block.count(b"\n")
@@ -96,6 +138,22 @@ def file_facts(path: Path) -> tuple[str, int]:
 def is_gzip(path: Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(2) == GZIP_MAGIC
+
+
+def gzip_problem(path: Path) -> str | None:
+    """Why a gzip file is not whole (cut short, or corrupt), read to its end; None when it is whole
+    or not gzip. A cut stream would otherwise load as a shorter file."""
+    if not is_gzip(path):
+        return None
+    try:
+        with open_bytes(path) as source, gzip.GzipFile(fileobj=source) as stream:
+            while stream.read(1 << 20):
+                pass
+    except EOFError:
+        return "the gzip stream ends before its end marker: the file is truncated (cut short in transfer?)"
+    except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+        return f"corrupt gzip data ({exc})"
+    return None
 
 
 def mapped_columns(spec: TableSpec, column_sql: Callable[[str], str | None],

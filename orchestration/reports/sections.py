@@ -50,6 +50,7 @@ class Section:
 def build_sections(marts: PublishedMarts) -> list[Section]:
     return [
         speed_to_lead(marts),
+        speed_worth(marts),
         funnel(marts),
         time_to_moment(marts),
         engagement_quality(marts),
@@ -134,6 +135,117 @@ def _lift_chart(rows: Rows) -> dict:
     return (interval + point + labels).properties(
         width=CHART_WIDTH, height=height, title="Lift: how many times as often fast answers reach FMOT").to_dict()
 
+
+def speed_worth(marts: PublishedMarts) -> Section:
+    section = Section("What speed is worth",
+                      "Is speed still worth it once lead mix is held fixed, what would answering every lead within an hour "
+                      "add, and when do leads wait?")
+    columns = ["breakdown", "comparison", "slow_bucket_order", "crude_rate_ratio", "crude_rate_ratio_ci95_lower",
+               "crude_rate_ratio_ci95_upper", "adjusted_rate_ratio", "adjusted_rate_ratio_ci95_lower",
+               "adjusted_rate_ratio_ci95_upper"]
+    adjusted = marts.rows("mart_speed_to_lead_adjusted", columns,
+                          f"""select {', '.join(columns)} from main.mart_speed_to_lead_adjusted
+                              where breakdown = 'all' order by slow_bucket_order""",
+                          needs_steps=("first_response", "fmot"), one_row_per=("comparison",))
+    if isinstance(adjusted, Absent):
+        section.blocks.append(adjusted)
+    else:
+        section.blocks.extend(Note(_adjusted_sentence(row)) for row in adjusted)
+        if any(row["adjusted_rate_ratio"] is not None for row in adjusted):
+            section.blocks.append(_crude_against_adjusted_chart(adjusted))
+
+    columns = ["team", "cohort_week", "expected_additional_fmot", "expected_additional_wins",
+               "expected_additional_revenue", "slow_answered_leads"]
+    opportunity = marts.rows("mart_response_opportunity", columns,
+                             f"select {', '.join(columns)} from main.mart_response_opportunity order by cohort_week, team",
+                             needs_steps=("first_response", "fmot"), one_row_per=("team", "cohort_week"))
+    if isinstance(opportunity, Absent):
+        section.blocks.append(opportunity)
+    else:
+        section.blocks.append(Note(_opportunity_sentence(opportunity)))
+        section.blocks.append(_opportunity_chart(opportunity))
+
+    columns = ["hour_of_week", "hour_of_week_label", "leads", "share_answered_within_1h", "is_working_hour"]
+    coverage = marts.rows("mart_response_coverage", columns,
+                          f"select {', '.join(columns)} from main.mart_response_coverage order by hour_of_week",
+                          needs_steps=("first_response",), one_row_per=("hour_of_week",))
+    section.blocks.append(coverage if isinstance(coverage, Absent) else _coverage_chart(coverage))
+    return section
+
+
+def _adjusted_sentence(row: dict) -> str:
+    crude, adjusted = row["crude_rate_ratio"], row["adjusted_rate_ratio"]
+    if crude is None or adjusted is None:
+        return f"{row['comparison']}: no ratio (one side has no FMOT)."
+    return (f"{row['comparison']}: {crude:.1f}× as often as it stands, {adjusted:.1f}× within the same lead source "
+            f"and arrival time (95 % interval {row['adjusted_rate_ratio_ci95_lower']:.1f}–"
+            f"{row['adjusted_rate_ratio_ci95_upper']:.1f}).")
+
+
+def _crude_against_adjusted_chart(rows: Rows) -> dict:
+    long = [{"comparison": r["comparison"], "measure": measure, "ratio": r[f"{key}_rate_ratio"],
+             "lower": r[f"{key}_rate_ratio_ci95_lower"], "upper": r[f"{key}_rate_ratio_ci95_upper"]}
+            for r in rows for measure, key in (("as it stands (crude)", "crude"), ("same lead mix (adjusted)", "adjusted"))
+            if r[f"{key}_rate_ratio"] is not None]
+    base = alt.Chart(alt.Data(values=long)).encode(
+        y=alt.Y("comparison:N", title=None, sort=[r["comparison"] for r in rows]),
+        yOffset=alt.YOffset("measure:N"),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")))
+    interval = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X("lower:Q", title="FMOT rate ratio, within 1 h vs slower (log scale)", scale=alt.Scale(type="log")),
+        x2="upper:Q")
+    point = base.mark_point(filled=True, size=70).encode(
+        x="ratio:Q",
+        tooltip=[alt.Tooltip("comparison:N"), alt.Tooltip("measure:N"), alt.Tooltip("ratio:Q", format=".2f"),
+                 alt.Tooltip("lower:Q", format=".2f", title="95 % CI from"),
+                 alt.Tooltip("upper:Q", format=".2f", title="95 % CI to")])
+    return (interval + point).properties(
+        width=CHART_WIDTH, height=max(80, 50 * len(rows)),
+        title="Speed to lead as it stands and with lead mix held fixed").to_dict()
+
+
+def _opportunity_sentence(rows: Rows) -> str:
+    fmots = sum(r["expected_additional_fmot"] for r in rows)
+    slow = sum(r["slow_answered_leads"] for r in rows)
+    sentence = (f"Answering the {slow:,} leads answered after an hour within it would have added about {fmots:,.0f} "
+                "first meaningful engagements")
+    wins = [r["expected_additional_wins"] for r in rows]
+    if all(w is not None for w in wins):
+        sentence += f", {sum(wins):,.0f} won deals"
+        revenue = [r["expected_additional_revenue"] for r in rows]
+        if all(v is not None for v in revenue):
+            sentence += f" and {sum(revenue):,.0f} in revenue"
+    return sentence + " (at each lead's stratum rate for answers within the hour)."
+
+
+def _opportunity_chart(rows: Rows) -> dict:
+    return alt.Chart(alt.Data(values=rows)).mark_bar().encode(
+        # one band per week (a time axis would draw each week as a hairline)
+        x=alt.X("yearmonthdate(cohort_week):O", title="week of inquiry", axis=alt.Axis(format="%d %b", labelAngle=-45)),
+        y=alt.Y("expected_additional_fmot:Q", title="additional FMOTs", stack=True),
+        color=alt.Color("team:N", title="team", legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("team:N"), alt.Tooltip("cohort_week:T", title="week", format="%Y-%m-%d"),
+                 alt.Tooltip("slow_answered_leads:Q", title="answered after 1 h"),
+                 alt.Tooltip("expected_additional_fmot:Q", format=".1f", title="additional FMOTs"),
+                 alt.Tooltip("expected_additional_wins:Q", format=".1f", title="additional wins")],
+    ).properties(width=CHART_WIDTH, height=CHART_HEIGHT,
+                 title="FMOTs lost to answers after an hour, by week and team").to_dict()
+
+
+def _coverage_chart(rows: Rows) -> dict:
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        x=alt.X("hour_of_week:Q", title="hour of the week (Mon 00h … Sun 23h, local)",
+                axis=alt.Axis(values=list(range(0, 169, 24)), labelExpr="['Mon','Tue','Wed','Thu','Fri','Sat','Sun',''][datum.value / 24]"),
+                scale=alt.Scale(domain=[0, 168])))
+    leads = base.mark_bar(opacity=0.35).encode(
+        y=alt.Y("leads:Q", title="leads arriving"),
+        color=alt.Color("is_working_hour:N", title="staffed hour", legend=alt.Legend(orient="bottom")))
+    share = base.mark_line(color="#e45756").encode(
+        y=alt.Y("share_answered_within_1h:Q", title="answered within 1 h", axis=alt.Axis(format=PERCENT)),
+        tooltip=[alt.Tooltip("hour_of_week_label:N", title="hour"), alt.Tooltip("leads:Q"),
+                 alt.Tooltip("share_answered_within_1h:Q", format=".0%", title="within 1 h")])
+    return alt.layer(leads, share).resolve_scale(y="independent").properties(
+        width=CHART_WIDTH, height=CHART_HEIGHT, title="When leads arrive, and how many are answered within the hour").to_dict()
 
 def funnel(marts: PublishedMarts) -> Section:
     section = Section("Funnel", "How many prospects reach each moment, and how many move on to the next?")

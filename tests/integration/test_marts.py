@@ -25,6 +25,7 @@ BI_MARTS = {
     "mart_engagement_quality", "mart_team_efficiency", "mart_experience_advocacy", "mart_open_leads",
     "dim_calendar_days", "mart_coverage", "mart_survey_scores_monthly", "mart_speed_to_lead_by_breakdown",
     "mart_speed_to_lead_summary", "mart_funnel_stages", "mart_team_efficiency_monthly", "dim_moments",
+    "mart_speed_to_lead_adjusted", "mart_response_opportunity", "mart_response_coverage", "mart_rep_scorecard",
 }
 
 
@@ -405,3 +406,11 @@ def test_metricflow_answers_hours_per_good_lead_and_nps_like_the_marts(nightly, 
     ((lead_count, fmot_rate),) = query("--metrics", "lead_count,fmot_rate")
     assert int(float(lead_count)) == nightly.truth["moments"]["zmot"]
     assert float(fmot_rate) == pytest.approx(nightly.truth["moments"]["fmot"] / nightly.truth["moments"]["zmot"])
+    # what speed is worth, and each rep's fmot rate for its lead mix (1 over all reps, by construction)
+    ((additional,),) = query("--metrics", "additional_fmot_if_answered_within_1h")
+    lower, upper = nightly.truth["speed_to_lead_adjusted"]["opportunity"]["expected_additional_fmot"]["ci95"]
+    assert lower <= float(additional) <= upper
+    ((observed_over_expected,),) = query("--metrics", "fmot_observed_over_expected")
+    assert float(observed_over_expected) == pytest.approx(1.0)
+    by_team = {team: float(v) for team, v in query("--metrics", "fmot_observed_over_expected", "--group-by", "owner__team")}
+    assert set(by_team) == set(nightly.truth["teams"])

@@ -88,11 +88,12 @@ def test_absent_data_is_a_sentence_in_the_browser_not_a_chart(browser, tmp_path)
     page, errors, _ = open_report(browser, write_report(published, tmp_path / "report"))
     try:
         assert errors == []
-        # without fmot: no speed-to-lead rates or lift, no engagement quality, no open leads,
-        # no zmot -> fmot curve; without the funnel table: no funnel
-        assert rendered_charts(page) == CHARTS_IN_FULL_FILE - 5
+        # without fmot: no speed-to-lead rates or lift, no crude-against-adjusted ratios, no
+        # opportunity, no engagement quality, no open leads, no zmot -> fmot curve; without the
+        # funnel table: no funnel (arrivals against answers within the hour need no fmot)
+        assert rendered_charts(page) == CHARTS_IN_FULL_FILE - 7
         sentences = page.locator(".no-data").all_inner_texts()
         assert any("mart_funnel_stages" in s for s in sentences)
-        assert sum("cannot support fmot" in s for s in sentences) == 4
+        assert sum("cannot support fmot" in s for s in sentences) == 6
     finally:
         page.close()

@@ -124,9 +124,15 @@ def test_a_symbolic_link_out_of_the_landing_folder_is_not_read(tmp_path, conn):
     path.write_text(TIME_LOGS % '"crm/**/time_logs*.csv"')
     spec = next(s for s in load_config(path) if s.raw_table == "crm_time_logs")
     assert [p.name for p in spec.landing_files(landing)] == ["time_logs.csv"]
-    reports = ingest_table(conn, spec, landing)
-    assert [r.source_file for r in reports] == ["crm/time_logs.csv"]
+    reports = {r.source_file: r for r in ingest_table(conn, spec, landing)}
+    assert sorted(reports) == ["crm/time_logs.csv", "crm/time_logs_linked.csv"]
+    assert reports["crm/time_logs.csv"].status == "loaded"
+    link = reports["crm/time_logs_linked.csv"]
+    assert link.status == "rejected" and "outside the landing folder" in link.message
+    assert "sources.crm.tables.time_logs" in link.message  # the mapping key to look at
     assert conn.execute("select owner_id from raw.crm_time_logs").fetchall() == [("o1",)]
+    assert conn.execute("select count(*) from ingest.load_log where status = 'rejected' "
+                        "and source_file = 'crm/time_logs_linked.csv'").fetchone() == (1,)
 
 
 # -- the raw tables follow the files and the configuration, not the history -------------------------

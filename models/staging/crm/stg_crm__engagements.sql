@@ -1,7 +1,7 @@
 {#- Incremental: engagements are the CRM's volume table (about five per prospect). An engagement
     re-exported with a new outcome replaces the stored one (delete+insert on its id). -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='engagement_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',

@@ -3,7 +3,7 @@
     one place web events are written; everything downstream reads sessions. A late event (an old
     event_at in a new load) is caught because the filter is on when the row was loaded. -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
