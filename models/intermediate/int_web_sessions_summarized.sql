@@ -6,10 +6,11 @@
     of the visitors its new, late, changed or deleted events touch, from all of their events, and
     replaces all their sessions (delete+insert on user_pseudo_id: a late event may merge two
     sessions or split one, renumbering the visitor's later sessions). Untouched visitors' sessions
-    stay as they are. Spark: delete+insert needs a Delta table (or merge on session_id plus a
-    delete of the visitors' vanished sessions). -#}
+    stay as they are. Spark (incremental_materialization): a table re-cut in full each night; a
+    key-aware incremental there needs a Delta table (merge on session_id plus a delete of the
+    visitors' vanished sessions). -#}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_materialization(),
     unique_key='user_pseudo_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
