@@ -13,8 +13,9 @@ import duckdb
 
 # The charts the report draws from this file when nothing is dropped or unsupported:
 # speed to lead (rates, lift), what speed is worth (crude against adjusted, opportunity, coverage),
-# funnel, curves, engagement quality, team efficiency, NPS, advocacy loop, open leads.
-CHARTS_IN_FULL_FILE = 12
+# funnel, curves, engagement quality, team efficiency, NPS, advocacy loop, public rating by month,
+# conversion by rating band, open leads.
+CHARTS_IN_FULL_FILE = 14
 HOSTILE_TEAM = "</script><b>Team X</b>"
 FORMULA_REASON = "=HYPERLINK(\"http://evil.example\",\"click\")"
 
@@ -102,6 +103,29 @@ TABLES = {
                case when i % 4 = 0 then 1 else 0 end as referred_prospects,
                case when i % 8 = 0 then 1 else 0 end as referred_zmots
         from range(120) r(i)""",
+    "mart_reputation": """
+        select * from (values
+          (date '2026-01-01', 150, 4.15, 0.13, 4.15, 1540, true),
+          (date '2026-02-01', 140, 3.74, 0.22, 3.96, 1560, true),
+          (date '2026-03-01', 170, 3.67, 0.21, 3.85, null, true)
+        ) t(review_month, reviews, average_rating, negative_review_share, running_rating_at_month_end,
+            zmots_in_following_weeks, is_all_platforms)""",
+    "mart_conversion_by_rating_band": """
+        select * from (values
+          (null, null, 49, 0.10, 0.04, 0.22, 49, 0.04, 0.01, 0.14),
+          ('1 <4.0', 1, 6700, 0.146, 0.138, 0.155, 1779, 0.029, 0.022, 0.038),
+          ('2 4.0-4.3', 2, 1666, 0.208, 0.189, 0.228, 1666, 0.053, 0.044, 0.065),
+          ('3 >=4.3', 3, 1585, 0.271, 0.250, 0.294, 1585, 0.079, 0.067, 0.094)
+        ) t(rating_band, band_order, leads, fmot_rate, fmot_rate_lower, fmot_rate_upper, leads_with_full_window,
+            purchase_rate_within_window, purchase_rate_within_window_lower, purchase_rate_within_window_upper)""",
+    "mart_review_loop": """
+        select * from (values
+          ('promoter', 142, 47, 0, 0.0, 0.0, 0.026, 0.331),
+          ('passive', 65, 2, 0, 0.0, 0.0, 0.056, 0.031),
+          ('detractor', 67, 23, 23, 0.343, 0.241, 0.463, 0.343),
+          (null, 113, 0, 0, 0.0, 0.0, 0.033, 0.0)
+        ) t(nps_category, customers, reviewers, negative_reviewers, negative_review_rate, negative_review_rate_lower,
+            negative_review_rate_upper, review_rate)""",
     "mart_open_leads": f"""
         select 'p' || i as prospect_id,
                case when i % 3 = 0 then 'East' when i % 3 = 1 then 'West' else null end as team,

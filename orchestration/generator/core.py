@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import crm, web
+from . import crm, reputation, web
 from .context import Ctx
 from .files import csv_files, fraction, ndjson_bad_lines, write_lines
 from .params import Planted
@@ -71,6 +71,7 @@ def _build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
     con.execute(f"CREATE OR REPLACE TABLE spine AS SELECT * FROM base_spine UNION ALL SELECT * FROM {referrals}")
     crm.build_leads(con, ctx, "spine")
     crm.build_story(con, ctx)
+    reputation.build_public_reviews(con, ctx)
     crm.build_engagements(con, ctx)
     crm.build_time_logs(con, ctx)
     web.build_sessions(con, ctx)

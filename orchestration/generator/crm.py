@@ -9,6 +9,7 @@ import math
 
 import duckdb
 
+from . import reputation
 from .context import DAY, Ctx
 from .params import ARRIVAL_TIME_ZONE, BUCKETS, BUSINESS_HOURS, NEVER, WITHIN_1H
 from .sql import lit, one_of, pick, sql_list
@@ -172,6 +173,10 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
             for name in ("proposal_rate", "win_rate")}
     start_month = ctx.start.year * 12 + ctx.start.month - 1
     nps = sql_list(p.nps_by_cohort)
+    # the public rating in force at zmot moves P(fmot): see reputation.py
+    fmot_band = reputation.multiplier_sql(ctx, "fmot", "planted_rating_band")
+    review_share = (f"CASE sentiment WHEN 'promoter' THEN {p.review_share_promoters!r} "
+                    f"WHEN 'passive' THEN {p.review_share_passives!r} ELSE {p.review_share_detractors!r} END")
 
     def before_end(expr: str) -> str:
         return f"CASE WHEN {expr} < {end} THEN {expr} END"
@@ -186,7 +191,8 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                    {factor('channel', p.fmot_factor_by_source)} * {factor('arrival', p.fmot_factor_by_arrival)} AS fmot_factor
             FROM arrived
         ), planned AS (
-            SELECT *, {tilted_bucket("u('s.bucket', idx)", p.bucket_mix, 'speed_factor')} AS planned_bucket
+            SELECT *, {tilted_bucket("u('s.bucket', idx)", p.bucket_mix, 'speed_factor')} AS planned_bucket,
+                   {reputation.band_sql(ctx, 'zmot_s')} AS planted_rating_band
             FROM stratified
         ), bounded AS (
             -- delays stay >= 2 s inside the bucket, after the CRM record exists and before the
@@ -207,7 +213,7 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                              WHEN 'email' THEN 'EMAIL'
                              ELSE CASE WHEN u('s.mtype', idx) < 0.5 THEN 'CALL' ELSE 'EMAIL' END END AS attempt_type,
                    u('s.unq', idx) < {p.unqualified_first_responder!r} AS attempt_unqualified,
-                   bucket < {NEVER} AND u('s.fmot', idx) < {sql_list(p.p_fmot)}[bucket + 1] * fmot_factor AS is_fmot
+                   bucket < {NEVER} AND u('s.fmot', idx) < {sql_list(p.p_fmot)}[bucket + 1] * fmot_factor * {fmot_band} AS is_fmot
             FROM bucketed
         ), engaged AS (
             SELECT a.*,
@@ -279,10 +285,11 @@ def build_story(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> None:
                CASE sentiment WHEN 'promoter' THEN 4 + (u('v.csat_score', idx) < 0.7)::INT
                               WHEN 'passive' THEN 3 + (u('v.csat_score', idx) < 0.5)::INT
                               ELSE 1 + ui('v.csat_score', idx, 3) END AS csat_score,
-               {before_end(f"CASE WHEN nps_ < {end} AND u('r.has', idx) < CASE sentiment WHEN 'promoter' THEN {p.review_share_promoters!r} ELSE {p.review_share_others!r} END THEN nps_ + {DAY} + ui('r.lag', idx, {20 * DAY}) END")} AS review_s,
+               {before_end(f"CASE WHEN nps_ < {end} AND u('r.has', idx) < {review_share} THEN nps_ + {DAY} + ui('r.lag', idx, {20 * DAY}) END")} AS review_s,
                CASE sentiment WHEN 'promoter' THEN 4 + (u('r.stars', idx) < 0.8)::INT
                               WHEN 'passive' THEN 3 + (u('r.stars', idx) < 0.5)::INT
-                              ELSE 1 + ui('r.stars', idx, 3) END AS stars,
+                              ELSE 1 + ui('r.stars', idx, 2) END AS stars,
+               {reputation.platform_sql("u('r.platform', idx)")} AS platform,
                (10 + ui('d.amount', idx, 190)) * CASE team WHEN 'Enterprise' THEN 75000 ELSE 25000 END AS amount_cents
         FROM sentiment
     """)

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from .context import Ctx
+from .crm import FIRST_NAMES, LAST_NAMES
 from .sql import csv_line, lit, one_of
 
 NY, BERLIN = "America/New_York", "Europe/Berlin"
@@ -264,18 +265,26 @@ def csv_files(ctx: Ctx) -> list[CsvFile]:
         ]),
     ))
 
-    header = ["Review ID", "Reference ID", "Reviewer Name", "Reviewer Email", "Stars", "Title", "Content", "Published at"]
+    header = ["Review ID", "Reference ID", "Reviewer Name", "Reviewer Email", "Stars", "Title", "Content", "Published at",
+              "Platform"]
     template = dict(zip(header, ["rv-ffffffff0001", "9900000005", "Test M.", "test.m@example.com", "4", "Good",
-                                 "Quick answers", "2026-03-08 18:00:00"]))
+                                 "Quick answers", "2026-03-08 18:00:00", "Google"]))
     files.append(CsvFile(
         "reviews/reviews.csv", header,
         body=f"""
             SELECT {csv_line('review_id', 'contact_id', "first_name || ' ' || left(last_name, 1) || '.'", 'email', 'stars',
                              _pick_text(REVIEWS, 'stars', 'idx', 'r.text', 0), _pick_text(REVIEWS, 'stars', 'idx', 'r.text', 1),
-                             f"ts_local(review_s, '{BERLIN}')")} AS line,
+                             f"ts_local(review_s, '{BERLIN}')", 'platform')} AS line,
                    review_s, review_id, 1 AS copies
-            FROM (SELECT *, 'rv-' || substr(md5('review-' || idx || '-{ctx.seed}'), 1, 12) AS review_id
-                  FROM story WHERE review_s IS NOT NULL)""",
+            FROM (SELECT *, 'rv-' || substr(md5('review-' || idx || '-{ctx.seed}'), 1, 12) AS review_id FROM (
+                      SELECT idx, contact_id, first_name, last_name, email, stars, review_s, platform
+                      FROM story WHERE review_s IS NOT NULL
+                      UNION ALL
+                      -- authors the CRM does not know: no reference id, mostly no e-mail
+                      SELECT idx, NULL, {one_of('p.first', 'idx', FIRST_NAMES)}, {one_of('p.last', 'idx', LAST_NAMES)},
+                             CASE WHEN u('p.email', idx) < 0.4 THEN 'reviewer.' || idx || '@reviewers.example' END,
+                             stars, review_s, platform
+                      FROM public_reviews))""",
         order="review_s, review_id",
         bad=_bad_variants(header, template, [
             ("Stars", "not an integer", "five"),

@@ -88,8 +88,27 @@ class Planted:
     nps_response_rate: float = 0.80
     csat_response_rate: float = 0.30
     review_share_promoters: float = 0.40
-    review_share_others: float = 0.05
+    review_share_passives: float = 0.05
+    # "26.1 % of dissatisfied consumers leave negative reviews": a detractor's review is 1-2 stars.
+    review_share_detractors: float = 0.261
     referred_share: float = 0.01  # of prospects: referred by a customer (rmot of the referrer)
+
+    # The public rating (cumulative average stars) as a prospect saw it on the day of its zmot:
+    # the path it is steered along, as (day of the window, rating at that day's start) points,
+    # linear in between; reviews by authors outside the CRM (earlier customers) carry it.
+    rating_path: tuple[tuple[int, float], ...] = (
+        (0, 4.45), (27, 4.45), (30, 4.15), (57, 4.15), (60, 3.85), (120, 3.85), (181, 3.92),
+    )
+    rating_bands: tuple[tuple[str, float | None, float | None], ...] = (
+        ("1 <4.0", None, 4.0), ("2 4.0-4.3", 4.0, 4.3), ("3 >=4.3", 4.3, None),
+    )
+    public_reviews_per_day: float = 4.0  # at scale 1, by unknown authors
+    # Effect of the band in force at zmot on P(fmot), relative to the top band (the source's
+    # "rating above 4.3 stars" condition at the first moment of truth); purchase follows through
+    # fmot. A prospect who inquired before any review (no rating) gets `unrated`. Multipliers are
+    # normalised so the average over the window's days is 1: the speed-to-lead rates stay as planted.
+    band_fmot_relative: tuple[float, ...] = (0.6, 0.8, 1.0)
+    unrated_fmot_relative: float = 0.8
 
     anonymous_visitors_per_prospect: float = 1.5
     # Dirt.

@@ -11,6 +11,7 @@ import duckdb
 
 from .context import Ctx
 from .params import BUCKETS, NEVER, WITHIN_1H
+from .truth_reputation import reputation_truth
 from .web import ANON, CPC, EMAIL, PAID_SOCIAL, PRE, ZMOT
 
 Z95 = 1.959963984540054
@@ -233,15 +234,20 @@ def _nps(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def _reviews(con: duckdb.DuckDBPyConnection, ctx: Ctx) -> dict:
-    pro, pro_rev, oth, oth_rev = con.execute("""
+    p = ctx.planted
+    pro, pro_rev, pas, det, oth_rev = con.execute("""
         SELECT count(*) FILTER (WHERE nps_score >= 9), count(review_s) FILTER (WHERE nps_score >= 9),
-               count(*) FILTER (WHERE nps_score < 9), count(review_s) FILTER (WHERE nps_score < 9)
+               count(*) FILTER (WHERE nps_score BETWEEN 7 AND 8), count(*) FILTER (WHERE nps_score <= 6),
+               count(review_s) FILTER (WHERE nps_score < 9)
         FROM story WHERE nps_s IS NOT NULL
     """).fetchone()
-    return {"planted_promoters": ctx.planted.review_share_promoters, "promoters": pro, "promoters_with_review": pro_rev,
+    oth = pas + det
+    return {"planted_promoters": p.review_share_promoters, "promoters": pro, "promoters_with_review": pro_rev,
             "realized_promoters": _rate(pro_rev, pro),
-            "planted_others": ctx.planted.review_share_others, "others": oth, "others_with_review": oth_rev,
-            "realized_others": _rate(oth_rev, oth)}
+            # passives and detractors review at their own planted rates: the others' planted
+            # share is their mix over the respondents actually written
+            "planted_others": round((pas * p.review_share_passives + det * p.review_share_detractors) / oth, 6) if oth else None,
+            "others": oth, "others_with_review": oth_rev, "realized_others": _rate(oth_rev, oth)}
 
 
 def _moments(con: duckdb.DuckDBPyConnection) -> dict:
@@ -291,4 +297,5 @@ def build_truth(con: duckdb.DuckDBPyConnection, ctx: Ctx, files: dict, web: dict
         "teams": _teams(con, ctx),
         "nps_by_cohort": _nps(con),
         "promoter_reviews": _reviews(con, ctx),
+        "reputation": reputation_truth(con, ctx),
     }

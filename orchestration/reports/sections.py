@@ -56,6 +56,7 @@ def build_sections(marts: PublishedMarts) -> list[Section]:
         engagement_quality(marts),
         team_efficiency(marts),
         experience_and_advocacy(marts),
+        reputation(marts),
         open_leads(marts),
         coverage(marts),
     ]
@@ -439,6 +440,87 @@ def experience_and_advocacy(marts: PublishedMarts) -> Section:
     ).properties(width=210, height=CHART_HEIGHT - 60, title="Referrals that became leads"))
     return _with(section, alt.hconcat(*panels).properties(
         title="The advocacy loop by NPS category (customers)").to_dict())
+
+
+def reputation(marts: PublishedMarts) -> Section:
+    section = Section("Reputation", "What public rating did prospects see when they inquired, and did they convert "
+                                    "differently? Do unhappy customers leave negative reviews?")
+    columns = ["review_month", "reviews", "average_rating", "negative_review_share", "running_rating_at_month_end",
+               "zmots_in_following_weeks", "is_all_platforms"]
+    months = marts.rows(
+        "mart_reputation", columns,
+        f"""select {', '.join(columns[:-1])} from main.mart_reputation where is_all_platforms order by review_month""",
+        one_row_per=("review_month",))
+    if isinstance(months, Absent):
+        section.blocks.append(months)
+    else:
+        base = alt.Chart(alt.Data(values=months)).encode(
+            x=alt.X("review_month:T", title="month", scale=alt.Scale(type="utc"), axis=MONTH_AXIS),
+            tooltip=[alt.Tooltip("review_month:T", format="%b %Y", title="month"), alt.Tooltip("reviews:Q"),
+                     alt.Tooltip("average_rating:Q", format=".2f", title="average of the month"),
+                     alt.Tooltip("negative_review_share:Q", format=".1%", title="negative"),
+                     alt.Tooltip("running_rating_at_month_end:Q", format=".2f", title="public rating at month end"),
+                     alt.Tooltip("zmots_in_following_weeks:Q", title="inquiries in the 4 weeks after")])
+        running = base.mark_line(point=True, color="#4c78a8").encode(
+            y=alt.Y("running_rating_at_month_end:Q", title="public rating (stars)", scale=alt.Scale(domain=[1, 5])))
+        monthly = base.mark_bar(opacity=0.35, color="#72b7b2").encode(y="average_rating:Q")
+        section.blocks.append((monthly + running).properties(
+            width=CHART_WIDTH, height=CHART_HEIGHT - 40,
+            title="Public rating at month end (line) and the month's own average (bars)").to_dict())
+
+    columns = ["rating_band", "band_order", "leads", "fmot_rate", "fmot_rate_lower", "fmot_rate_upper",
+               "leads_with_full_window", "purchase_rate_within_window", "purchase_rate_within_window_lower",
+               "purchase_rate_within_window_upper"]
+    bands = marts.rows(
+        "mart_conversion_by_rating_band", columns,
+        f"""select {', '.join(columns)} from main.mart_conversion_by_rating_band
+            where rating_band is not null and leads > 0 order by band_order""",
+        needs_steps=("zmot",), one_row_per=("rating_band",))
+    if isinstance(bands, Absent):
+        section.blocks.append(bands)
+    else:
+        long = [{"rating_band": r["rating_band"], "outcome": outcome, "leads": n, "rate": r[rate],
+                 "lower": r[f"{rate}_lower"], "upper": r[f"{rate}_upper"]}
+                for r in bands
+                for outcome, rate, n in (("FMOT", "fmot_rate", r["leads"]),
+                                         ("purchase within window", "purchase_rate_within_window",
+                                          r["leads_with_full_window"]))
+                if r[rate] is not None]
+        order = [r["rating_band"] for r in bands]
+        panels = []
+        for outcome in dict.fromkeys(r["outcome"] for r in long):
+            base = alt.Chart(alt.Data(values=[r for r in long if r["outcome"] == outcome])).encode(
+                x=alt.X("rating_band:N", sort=order, title="public rating at inquiry", axis=alt.Axis(labelAngle=0)),
+                tooltip=[alt.Tooltip("rating_band:N", title="rating band"), alt.Tooltip("outcome:N"),
+                         alt.Tooltip("leads:Q"), alt.Tooltip("rate:Q", format=".1%"),
+                         alt.Tooltip("lower:Q", format=".1%", title="95 % CI from"),
+                         alt.Tooltip("upper:Q", format=".1%", title="95 % CI to")])
+            panels.append((base.mark_bar(color="#54a24b").encode(
+                y=alt.Y("rate:Q", title=f"leads reaching {outcome}", axis=alt.Axis(format=PERCENT)))
+                + base.mark_rule(color="#222", strokeWidth=1.5).encode(y="lower:Q", y2="upper:Q")
+            ).properties(width=210, height=CHART_HEIGHT - 60, title=outcome))
+        section.blocks.append(alt.hconcat(*panels).properties(
+            title="Conversion by the public rating seen at inquiry, 95 % interval (lines)").to_dict())
+
+    columns = ["nps_category", "customers", "reviewers", "negative_reviewers", "negative_review_rate",
+               "negative_review_rate_lower", "negative_review_rate_upper", "review_rate"]
+    loop = marts.rows("mart_review_loop", columns,
+                      f"select {', '.join(columns)} from main.mart_review_loop where nps_category is not null",
+                      one_row_per=("nps_category",))
+    if isinstance(loop, Absent):
+        section.blocks.append(loop)
+    else:
+        for row in sorted(loop, key=lambda r: ["promoter", "passive", "detractor"].index(r["nps_category"])
+                          if r["nps_category"] in ("promoter", "passive", "detractor") else 3):
+            if row["reviewers"] is None:
+                section.blocks.append(Note(f"{row['nps_category']}s: no review figure, the data cannot tell which "
+                                           "customers left a review."))
+                break
+            section.blocks.append(Note(
+                f"{row['nps_category'].capitalize()}s: {row['customers']:,} customers, {_rate(row['review_rate'])} "
+                f"published a review, {_rate(row['negative_review_rate'])} a negative one (95 % interval "
+                f"{_rate(row['negative_review_rate_lower'])}–{_rate(row['negative_review_rate_upper'])})."))
+    return section
 
 
 def open_leads(marts: PublishedMarts) -> Section:

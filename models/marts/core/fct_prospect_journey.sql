@@ -20,6 +20,19 @@ leads as (
 
 ),
 
+public_ratings as (
+
+    select * from {{ ref('int_public_ratings_daily') }}
+    where is_all_platforms
+
+),
+
+rating_bands as (
+
+    select * from {{ ref('rating_bands') }}
+
+),
+
 moments_pivoted as (
 
     select
@@ -53,6 +66,41 @@ channels_compared as (
 
 ),
 
+-- the public rating in force on the zmot day (reviews published before the day began); before
+-- the first review there is no rating, and no review export at all leaves the count unknown too
+ratings_at_zmot as (
+
+    select
+        moments_pivoted.prospect_id,
+        public_ratings.rating_in_force as public_rating_at_zmot,
+        case
+            when public_ratings.rating_date is not null then public_ratings.reviews_before_day
+            when (select count(*) from public_ratings) > 0 then 0
+        end as public_reviews_at_zmot
+    from moments_pivoted
+    left join public_ratings
+        on cast(moments_pivoted.zmot_at as date) = public_ratings.rating_date
+    where moments_pivoted.zmot_at is not null
+
+),
+
+ratings_banded as (
+
+    select
+        ratings_at_zmot.*,
+        rating_bands.rating_band,
+        rating_bands.band_order as rating_band_order
+    from ratings_at_zmot
+    left join rating_bands
+        on
+            ratings_at_zmot.public_rating_at_zmot >= coalesce(rating_bands.lower_bound_rating, 0)
+            and (
+                rating_bands.upper_bound_rating is null
+                or ratings_at_zmot.public_rating_at_zmot < rating_bands.upper_bound_rating
+            )
+
+),
+
 final as (
 
     select
@@ -77,12 +125,16 @@ final as (
         channels_compared.response_channel,
         channels_compared.requested_channel,
         leads.response_time_bucket,
+        cast(ratings_banded.rating_band as {{ dbt.type_string() }}) as rating_band_at_zmot,
 
         -- numerics
         leads.bucket_order,
         leads.response_seconds,
         moments_pivoted.furthest_moment_order,
         cast(coalesce(moments_pivoted.out_of_order_moment_count, 0) as {{ dbt.type_int() }}) as out_of_order_moment_count,
+        cast(ratings_banded.public_rating_at_zmot as {{ type_double() }}) as public_rating_at_zmot,
+        cast(ratings_banded.public_reviews_at_zmot as {{ dbt.type_bigint() }}) as public_reviews_at_zmot,
+        cast(ratings_banded.rating_band_order as {{ dbt.type_int() }}) as rating_band_order_at_zmot,
 
         -- booleans
         coalesce(leads.has_response_attempt, false) as has_response_attempt,
@@ -113,6 +165,8 @@ final as (
         on prospects.prospect_id = leads.prospect_id
     left join channels_compared
         on prospects.prospect_id = channels_compared.prospect_id
+    left join ratings_banded
+        on prospects.prospect_id = ratings_banded.prospect_id
 
 )
 

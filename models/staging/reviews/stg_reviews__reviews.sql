@@ -25,6 +25,8 @@ renamed as (
 
         -- strings
         cast(title as {{ dbt.type_string() }}) as title,
+        -- one export may mix platforms; a blank platform is unknown, never a platform of its own
+        cast(nullif(trim(platform), '') as {{ dbt.type_string() }}) as platform,
         cast(published_at_precision as {{ dbt.type_string() }}) as published_at_precision,
 
         -- numerics
