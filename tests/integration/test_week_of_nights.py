@@ -56,29 +56,11 @@ DOUBLE_DECIMALS = 9
 
 
 def published_checksums(database: Path) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the sorted rows) per published table, doubles rounded (as table_checksums,
-    whose exact comparison two builds' float summation order can defeat)."""
-    import duckdb
+    """(rows, md5 of the sorted rows) per published table, the load history left out and doubles
+    rounded: two builds' float summation order can differ in the last bits."""
+    from orchestration.publish import table_checksums
 
-    with duckdb.connect(str(database), read_only=True) as conn:
-        tables = [r[0] for r in conn.execute(
-            "select table_name from duckdb_tables() where table_name != 'publish_info' order by 1").fetchall()]
-        checksums = {}
-        for table in tables:
-            ignored = LOAD_HISTORY_COLUMNS.get(table, set())
-            columns = [
-                f'round("{name}", {DOUBLE_DECIMALS}) as "{name}"' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
-                for name, kind in conn.execute(
-                    "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index",
-                    [table]).fetchall()
-                if name not in ignored
-            ]
-            checksums[table] = conn.execute(
-                f"""select count(*), coalesce(md5(string_agg(row_text, chr(10) order by row_text)), '')
-                    from (select cast(t as varchar) as row_text
-                          from (select {', '.join(columns)} from main."{table}") t)"""
-            ).fetchone()
-        return checksums
+    return table_checksums(database, LOAD_HISTORY_COLUMNS, double_decimals=DOUBLE_DECIMALS)
 
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
