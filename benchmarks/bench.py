@@ -4,7 +4,10 @@ For each scale it generates sample exports and measures, in one run:
 - ingest (our loader) vs DuckDB's own read_csv/read_json of the same files into tables;
 - dbt models only, and models + tests, vs the same compiled SQL run bare in DuckDB in dependency order;
 - an incremental night (one new day of web events) vs the full build;
-- the whole night through Dagster (`mot run`: ingest + checks + dbt build + publish), its peak RSS;
+- the whole night through Dagster (`mot run`: ingest + checks + dbt build + publish), its peak RSS,
+  on every day but the last; then the incremental night that brings the last day (one of 181);
+- a minimal hand-written DuckDB pipeline of the same job (benchmarks/reference_pipeline.py) on the
+  same files, the yardstick of the full night;
 - how long loading the Dagster definitions takes.
 It prints a table and writes a JSON file; targets are marked met / not met. Nothing here is a test.
 """
@@ -29,17 +32,29 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 GIB = 1024**3
+# The incremental models refuse --full-refresh unless told (dbt_project.yml, allow_full_refresh).
+ALLOW_FULL_REFRESH = ["--vars", '{"allow_full_refresh": true}']
 
 TARGETS = {
     "night_s_at_scale_100": 360.0,
     "night_peak_rss_gib_at_scale_100": 4.0,
     "dbt_over_bare": 1.3,
-    "ingest_over_duckdb": 1.2,
+    "ingest_over_duckdb": 1.5,
     "incremental_over_full": 0.05,
+    # the incremental night (one new day of 181) against the full night, by scale
+    "incremental_night_over_full_night": {10: 0.15, 100: 0.05},
+    # the full night against the hand-written reference pipeline, at this scale
+    "night_over_reference": 1.5,
+    "night_over_reference_scale": 10,
     "linearity_tolerance": 0.20,
     "definitions_import_s": 0.5,
     "definitions_load_s": 1.5,
 }
+
+
+def progress(scale: float, message: str) -> None:
+    """One line per step, so a bench that runs for many minutes says where it is."""
+    print(f"  [{time.strftime('%H:%M:%S')}] x{scale:g}: {message}", flush=True)
 
 
 @contextmanager
@@ -75,10 +90,15 @@ def run(cmd: list[str], env: dict, cwd: Path = PROJECT_DIR) -> subprocess.Comple
     return completed
 
 
-def dbt(args: list[str], warehouse: Path, target: Path, memory_limit: str) -> None:
-    env = env_for(warehouse, Path("."), target.parent, memory_limit)
+def dbt(args: list[str], warehouse: Path, target: Path, memory_limit: str, extra_env: dict | None = None) -> None:
+    env = {**env_for(warehouse, Path("."), target.parent, memory_limit), **(extra_env or {})}
     run([str(BIN / "dbt"), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
          "--target-path", str(target), "--log-path", str(target / "logs")], env)
+
+
+def dbt_one_day_later(warehouse: Path, target: Path, memory_limit: str) -> None:
+    """`dbt build` as a night a day after the last runs it (see nights(): no lookback re-read)."""
+    dbt(["build"], warehouse, target, memory_limit, extra_env={"MOT_INCREMENTAL_LOOKBACK_HOURS": "0"})
 
 
 def ingest(warehouse: Path, landing: Path, memory_limit: str) -> int:
@@ -153,6 +173,7 @@ def bench_scale(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     landing, partial = root / "landing", root / "landing_minus_last_day"
     m: dict = {"scale": scale}
+    progress(scale, "generating the sample exports")
     with stopwatch(m, "generate_s"):
         truth = generate(landing, scale=scale, seed=seed)
     m["prospects"] = truth["counts"]["prospects"]
@@ -169,6 +190,7 @@ def bench_scale(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
         folder.mkdir()
     warehouse = wh_dir / "warehouse.duckdb"
     timings: dict = {}
+    progress(scale, "ingest (our loader), then DuckDB's own load of the same files")
     with stopwatch(timings, "ingest_but_last_day_s"):
         rows = ingest(warehouse, partial, memory_limit)
     with stopwatch(m, "duckdb_load_s"):
@@ -178,42 +200,80 @@ def bench_scale(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
     # dbt: models only, then models + tests, vs the compiled SQL run bare (same file name, so the
     # compiled SQL's three-part names resolve).
     target = root / "target"
+    progress(scale, "dbt run, dbt build, then the same SQL run bare")
     dbt(["seed", "--full-refresh"], warehouse, target, memory_limit)
     shutil.copy(warehouse, bare_dir / "warehouse.duckdb")
     with stopwatch(m, "dbt_models_s"):
-        dbt(["run", "--full-refresh"], warehouse, target, memory_limit)
+        dbt(["run", "--full-refresh", *ALLOW_FULL_REFRESH], warehouse, target, memory_limit)
     with stopwatch(m, "dbt_build_s"):
-        dbt(["build", "--full-refresh"], warehouse, target, memory_limit)
+        dbt(["build", "--full-refresh", *ALLOW_FULL_REFRESH], warehouse, target, memory_limit)
     with stopwatch(m, "bare_sql_s"):
         m["bare_models"] = bare_sql(target / "manifest.json", bare_dir / "warehouse.duckdb", memory_limit)
     shutil.rmtree(bare_dir)
 
     # Incremental night: the new day ingested into the built warehouse, then `dbt build`.
+    progress(scale, "the new day: ingest and an incremental dbt build")
     with stopwatch(timings, "ingest_last_day_s"):
         rows += ingest(warehouse, landing, memory_limit)
     m["ingest_s"] = round(timings["ingest_but_last_day_s"] + timings["ingest_last_day_s"], 3)
     m["ingest_rows"] = rows
     m["ingest_rows_per_s"] = round(rows / m["ingest_s"])
     with stopwatch(m, "dbt_incremental_s"):
-        dbt(["build"], warehouse, target, memory_limit)
+        dbt_one_day_later(warehouse, target, memory_limit)
     shutil.rmtree(wh_dir)
 
-    # The whole night through Dagster, from an empty warehouse.
-    night = root / "night"
-    shutil.rmtree(night, ignore_errors=True)
-    night.mkdir()
-    (night / "dagster").mkdir()
-    rss_before = peak_child_rss_gib()
-    with stopwatch(m, "night_s"):
-        completed = run([str(BIN / "mot"), "run"], env_for(night / "warehouse.duckdb", landing, night, memory_limit))
-    m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
-    m["night_steps_s"] = night_steps(night / "dagster", completed.stdout)
-    m["duckdb_memory_limit"] = memory_limit
+    m.update(nights(scale, root, partial, shards[-1], memory_limit))
+    m.update(reference(scale, root, landing, memory_limit))
 
     m["dbt_over_bare"] = round(m["dbt_models_s"] / m["bare_sql_s"], 3)
     m["ingest_over_duckdb"] = round(m["ingest_s"] / m["duckdb_load_s"], 3)
     m["incremental_over_full"] = round(m["dbt_incremental_s"] / m["dbt_build_s"], 3)
+    m["incremental_night_over_full_night"] = round(m["incremental_night_s"] / m["night_s"], 3)
+    m["night_over_reference"] = round(m["night_s"] / m["reference_s"], 3)
     return m
+
+
+def nights(scale: float, root: Path, partial: Path, new_day: Path, memory_limit: str) -> dict:
+    """Two nights through Dagster (`mot run`), as the scheduler runs them: the full night from an
+    empty warehouse on every day but the last (180 of 181), its peak RSS and its steps; then the
+    incremental night that brings the last day into the same warehouse."""
+    m: dict = {}
+    night = root / "night"
+    shutil.rmtree(night, ignore_errors=True)
+    night.mkdir()
+    (night / "dagster").mkdir()
+    landing = night / "landing"
+    shutil.copytree(partial, landing, copy_function=os.link)
+    env = env_for(night / "warehouse.duckdb", landing, night, memory_limit)
+    progress(scale, "the full night (mot run, from an empty warehouse)")
+    rss_before = peak_child_rss_gib()
+    with stopwatch(m, "night_s"):
+        completed = run([str(BIN / "mot"), "run"], env)
+    m["night_peak_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
+    m["night_steps_s"] = night_steps(night / "dagster", completed.stdout)
+    m["duckdb_memory_limit"] = memory_limit
+    os.link(new_day, landing / new_day.relative_to(partial.parent / "landing"))
+    progress(scale, f"the incremental night (mot run, one new day: {new_day.name})")
+    # A real night comes a day after the last: its incremental models read only loads newer than
+    # the lookback. These nights are minutes apart, so the lookback would re-read every row.
+    with stopwatch(m, "incremental_night_s"):
+        completed = run([str(BIN / "mot"), "run"], {**env, "MOT_INCREMENTAL_LOOKBACK_HOURS": "0"})
+    m["incremental_night_steps_s"] = night_steps(night / "dagster", completed.stdout)
+    return m
+
+
+def reference(scale: float, root: Path, landing: Path, memory_limit: str) -> dict:
+    """The hand-written DuckDB pipeline of the same job on the same files (all 181 days)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import reference_pipeline
+
+    progress(scale, "the hand-written reference pipeline")
+    database = root / "reference.duckdb"
+    started = time.perf_counter()
+    steps = reference_pipeline.run(landing, database, memory_limit=memory_limit, threads=2)
+    seconds = round(time.perf_counter() - started, 3)
+    database.unlink(missing_ok=True)
+    return {"reference_s": seconds, "reference_steps_s": steps}
 
 
 def bench_engine_night(engine: str, scale: float, root: Path, seed: int, memory_limit: str) -> dict:
@@ -323,8 +383,8 @@ def _timed_interpreter(code: str) -> dict[str, float]:
     return {name: round(float(value), 3) for name, value in figures.items()}
 
 
-def verdicts(results: list[dict], load: dict[str, float]) -> list[tuple[str, str, str, bool]]:
-    rows = [("definitions import (s)", f"{load['import']}", f"<= {TARGETS['definitions_import_s']}",
+def verdicts(results: list[dict], load: dict[str, float] | None) -> list[tuple[str, str, str, bool]]:
+    rows = [] if load is None else [("definitions import (s)", f"{load['import']}", f"<= {TARGETS['definitions_import_s']}",
              load["import"] <= TARGETS["definitions_import_s"]),
             ("definitions load, imports included (s)", f"{load['load']}", f"<= {TARGETS['definitions_load_s']}",
              load["load"] <= TARGETS["definitions_load_s"])]
@@ -338,6 +398,7 @@ def verdicts(results: list[dict], load: dict[str, float]) -> list[tuple[str, str
             (f"x{s} incremental / full", f"{m['incremental_over_full']}", f"<= {TARGETS['incremental_over_full']}",
              m["incremental_over_full"] <= TARGETS["incremental_over_full"]),
         ]
+        rows += reference_and_incremental_verdicts(m)
         if s == 100:
             rows += [
                 ("x100 whole night (s)", f"{m['night_s']}", f"<= {TARGETS['night_s_at_scale_100']}",
@@ -357,9 +418,24 @@ def verdicts(results: list[dict], load: dict[str, float]) -> list[tuple[str, str
     return rows
 
 
+def reference_and_incremental_verdicts(m: dict) -> list[tuple[str, str, str, bool]]:
+    """The incremental night against the full night (bounds by scale), and the full night against
+    the hand-written reference pipeline (at the scale the target names)."""
+    s, rows = m["scale"], []
+    bound = TARGETS["incremental_night_over_full_night"].get(s)
+    if bound is not None:
+        rows.append((f"x{s} incremental night / full night", f"{m['incremental_night_over_full_night']}",
+                     f"<= {bound}", m["incremental_night_over_full_night"] <= bound))
+    if s == TARGETS["night_over_reference_scale"]:
+        rows.append((f"x{s} full night / reference pipeline", f"{m['night_over_reference']}",
+                     f"<= {TARGETS['night_over_reference']}", m["night_over_reference"] <= TARGETS["night_over_reference"]))
+    return rows
+
+
 def render(results: list[dict], checks) -> str:
     columns = ["scale", "prospects", "web_events", "generate_s", "ingest_s", "ingest_rows_per_s", "duckdb_load_s",
-               "dbt_models_s", "dbt_build_s", "bare_sql_s", "dbt_incremental_s", "night_s", "night_peak_rss_gib"]
+               "dbt_models_s", "dbt_build_s", "bare_sql_s", "dbt_incremental_s", "night_s", "incremental_night_s",
+               "reference_s", "night_peak_rss_gib"]
     widths = [max([len(c), *(len(str(m[c])) for m in results)]) for c in columns]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
     lines += ["  ".join(str(m[c]).rjust(w) for c, w in zip(columns, widths)) for m in results]
@@ -369,7 +445,19 @@ def render(results: list[dict], checks) -> str:
         steps = sorted(m.get("night_steps_s", {}).items(), key=lambda item: -item[1])
         lines += ["", f"x{m['scale']} night, seconds per Dagster step (longest first):"]
         lines += [f"  {seconds:8.1f}  {step}" for step, seconds in steps[:12]]
+        lines += [f"x{m['scale']} incremental night, seconds per Dagster step (longest first):"]
+        steps = sorted(m.get("incremental_night_steps_s", {}).items(), key=lambda item: -item[1])
+        lines += [f"  {seconds:8.1f}  {step}" for step, seconds in steps[:8]]
+        lines += [f"x{m['scale']} reference pipeline, seconds per step: {m.get('reference_steps_s')}"]
     return "\n".join(lines)
+
+
+def report_scale_so_far(results: list[dict], out: Path) -> None:
+    """A scale's figures and verdicts as soon as it is done: a long run stopped at a larger scale
+    still leaves the smaller scales' table and JSON (out, with .partial before the suffix)."""
+    print(render(results, verdicts(results, None)), flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".partial" + out.suffix).write_text(json.dumps({"results": results}, indent=2))
 
 
 def render_load_floor(load: dict[str, float], floor: dict[str, float]) -> str:
@@ -422,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench_scale(scale, root, args.seed, args.memory_limit))
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+        report_scale_so_far(results, args.out)
     print("definitions load, best of 3 fresh interpreters, and its floor…", flush=True)
     load_s = definitions_load_s()
     floor = definitions_load_floor_s()

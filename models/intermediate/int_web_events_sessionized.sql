@@ -11,53 +11,7 @@ web_events as (
 
 ),
 
-gaps_measured as (
-
-    select
-        event_id,
-        user_pseudo_id,
-        user_id,
-        email_sha256,
-        event_name,
-        traffic_source,
-        traffic_medium,
-        traffic_campaign,
-        device_category,
-        event_at,
-        lag(event_at) over (
-            partition by user_pseudo_id
-            order by event_at, event_id
-        ) as previous_event_at
-    from web_events
-
-),
-
-session_starts_flagged as (
-
-    select
-        *,
-        case
-            when previous_event_at is null then 1
-            when {{ seconds_between('previous_event_at', 'event_at') }}
-                > {{ var('session_inactivity_minutes') }} * 60 then 1
-            else 0
-        end as is_session_start
-    from gaps_measured
-
-),
-
-sessions_numbered as (
-
-    select
-        *,
-        sum(is_session_start) over (
-            partition by user_pseudo_id
-            order by event_at, event_id
-            rows between unbounded preceding and current row
-        ) as visitor_session_number
-    from session_starts_flagged
-
-),
+{{ web_sessions_numbered('web_events') }},
 
 final as (
 

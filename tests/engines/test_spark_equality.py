@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from engine_fixtures import duckdb_baseline, engine_sample, restored_environ  # noqa: F401 (fixtures)
 from engine_nights import duckdb_settings, enabled_engines, run_night
 from published_equality import differences, table_count
 

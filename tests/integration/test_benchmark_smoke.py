@@ -20,7 +20,7 @@ def test_benchmark_runs_every_measurement_at_a_tiny_scale(tmp_path, capsys):
     report = json.loads(out.read_text())
     [result] = report["results"]
     for key in ("ingest_s", "duckdb_load_s", "dbt_models_s", "dbt_build_s", "bare_sql_s",
-                "dbt_incremental_s", "night_s", "night_peak_rss_gib"):
+                "dbt_incremental_s", "night_s", "incremental_night_s", "reference_s", "night_peak_rss_gib"):
         assert result[key] > 0, key
     # Every web event and CRM row is read once: more rows than web events alone.
     assert result["ingest_rows"] > result["web_events"] > 0
@@ -28,6 +28,10 @@ def test_benchmark_runs_every_measurement_at_a_tiny_scale(tmp_path, capsys):
     # The night's profile: every step of the Dagster run timed, ingestion and dbt among them.
     steps = result["night_steps_s"]
     assert any("web_events" in step for step in steps) and any("dbt" in step for step in steps), steps
+    # the incremental night brought the new day: it ran its ingestion and dbt, it did not stop at "no new data"
+    incremental = result["incremental_night_steps_s"]
+    assert any("web_events" in step for step in incremental) and any("dbt" in step for step in incremental), incremental
+    assert set(result["reference_steps_s"]) >= {"load", "sessions", "stitching", "moments", "journey", "speed_to_lead"}
     printed = capsys.readouterr().out
     for target in report["targets"]:
         assert target["target"] in printed

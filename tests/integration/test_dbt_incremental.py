@@ -110,6 +110,28 @@ def test_an_incremental_run_after_late_rows_equals_a_full_refresh(tmp_path):
     # the late rows must change the facts, or the comparison below proves nothing
     assert after_incremental["fct_prospect_moments"] != before["fct_prospect_moments"]
 
-    full = run_dbt(["build", "--full-refresh", *SELECT], warehouse, tmp_path / "target")
+    # A stray --full-refresh keeps the incremental history: a row only staging holds survives it.
+    plant_staging_only_row(warehouse)
+    stray = run_dbt(["run", "--full-refresh", "--select", "stg_web__events"], warehouse, tmp_path / "target")
+    assert stray.returncode == 0, stray.stdout[-6000:]
+    assert staging_only_rows(warehouse) == 1
+    full = run_dbt(["build", "--full-refresh", "--vars", '{"allow_full_refresh": true}', *SELECT],
+                   warehouse, tmp_path / "target")
     assert full.returncode == 0, full.stdout[-6000:]
+    assert staging_only_rows(warehouse) == 0  # allowed, the full refresh rebuilt staging from raw
     assert checksums(warehouse) == after_incremental
+
+
+def plant_staging_only_row(warehouse: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("""insert into staging.stg_web__events by name
+                        select * replace ('planted' as event_id) from staging.stg_web__events limit 1""")
+
+
+def staging_only_rows(warehouse: Path) -> int:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute("select count(*) from staging.stg_web__events where event_id = 'planted'").fetchone()[0]

@@ -128,12 +128,19 @@ def test_staging_tags_every_personal_data_column(manifest):
 
 def test_volume_models_are_incremental_with_a_lookback_and_event_grain_is_written_once(manifest):
     nodes = models(manifest)
+    for name in ("stg_web__events", "stg_crm__engagements", "int_web_sessions_summarized"):
+        # a stray --full-refresh does not rebuild them (var allow_full_refresh)
+        assert nodes[name]["config"]["full_refresh"] is False, name
     for name in ("stg_web__events", "stg_crm__engagements"):
         assert nodes[name]["config"]["materialized"] == "incremental", name
         assert nodes[name]["config"]["incremental_strategy"] == "delete+insert", name
         assert "incremental_lookback_filter()" in nodes[name]["raw_code"], name
     assert nodes["int_web_events_sessionized"]["config"]["materialized"] in ("view", "ephemeral")
-    assert "var('session_inactivity_minutes')" in nodes["int_web_events_sessionized"]["raw_code"]
+    # one sessionization rule: the view and the incremental session summary call the same macro
+    for name in ("int_web_events_sessionized", "int_web_sessions_summarized"):
+        assert "web_sessions_numbered(" in nodes[name]["raw_code"], name
+    assert nodes["int_web_sessions_summarized"]["config"]["materialized"] == "incremental"
+    assert nodes["int_web_sessions_summarized"]["config"]["unique_key"] == "user_pseudo_id"
 
 
 @pytest.fixture(scope="module")

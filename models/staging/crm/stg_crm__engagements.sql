@@ -5,6 +5,8 @@
     unique_key='engagement_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    full_refresh=allow_full_refresh(),
+    post_hook="{{ delete_redelivered_rows(source('crm', 'crm_engagements')) }}",
 ) }}
 
 with
@@ -13,6 +15,12 @@ source as (
 
     select * from {{ source('crm', 'crm_engagements') }}
     {{ incremental_lookback_filter() }}
+    {%- if is_incremental() %}
+    -- an engagement held from a re-delivered file is read again from every file that has it
+    or engagement_id in (
+        {{ keys_of_redelivered_rows(source('crm', 'crm_engagements'), 'engagement_id') }}
+    )
+    {%- endif %}
 
 ),
 
@@ -45,7 +53,8 @@ renamed as (
 
         -- timestamps (UTC)
         {{ utc_timestamp('occurred_at') }} as occurred_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        cast(_source_file as {{ dbt.type_string() }}) as source_file
 
     from deduplicated
 

@@ -7,6 +7,8 @@
     unique_key='event_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    full_refresh=allow_full_refresh(),
+    post_hook="{{ delete_redelivered_rows(source('web', 'web_events')) }}",
 ) }}
 
 with
@@ -15,6 +17,13 @@ source as (
 
     select * from {{ source('web', 'web_events') }}
     {{ incremental_lookback_filter() }}
+    {%- if is_incremental() %}
+    -- a visitor with rows of a re-delivered file is read whole again: a deleted event may
+    -- have been the copy the dedupe kept of an event another file also holds
+    or user_pseudo_id in (
+        {{ keys_of_redelivered_rows(source('web', 'web_events'), 'user_pseudo_id') }}
+    )
+    {%- endif %}
 
 ),
 
@@ -82,7 +91,8 @@ renamed as (
         -- timestamps (UTC: GA4 event time is epoch microseconds)
         cast({{ epoch_micros_to_timestamp('event_timestamp_micros') }} as {{ dbt.type_timestamp() }})
             as event_at,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        cast(_source_file as {{ dbt.type_string() }}) as source_file
 
     from deduplicated
 

@@ -1,5 +1,8 @@
 """Fixtures of the engine equality tests: one scale-0.1 sample and its DuckDB night per session.
 
+Not a conftest.py: the other test folders import helpers `from conftest`, which a second conftest
+module on the path would shadow. The engine tests import these fixtures by name.
+
 An engine test runs only when MOT_TEST_ENGINES names its engine (`.ci/run` sets it once it has
 started the engines): locally, `MOT_TEST_ENGINES=postgres .venv/bin/pytest tests/engines -m engine_postgres`
 after `make postgres-up`.
