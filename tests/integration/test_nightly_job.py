@@ -78,7 +78,7 @@ def test_a_failing_raw_check_blocks_dbt_and_publish_and_keeps_the_last_good_mart
     # A well-formed row whose value no review platform can produce: ingestion accepts it, GX must not.
     header = (landing / "reviews" / "reviews.csv").read_text().splitlines()[0]
     (landing / "reviews" / "reviews_extra.csv").write_text(
-        header + "\nR-999,1,Somebody,somebody@example.com,9,Great,Great,2026-03-01 10:00:00\n"
+        header + "\nR-999,1,Somebody,somebody@example.com,9,Great,Great,2026-03-01 10:00:00,Google\n"
     )
     result = run_nightly(settings)
     assert not result.success
