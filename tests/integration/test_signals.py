@@ -24,7 +24,7 @@ STOP_WITHIN_SECONDS = 60
 
 
 def dbt_below(pid: int) -> list[int]:
-    """The processes below `pid` whose command line names dbt."""
+    """The `dbt build` processes below `pid` (a night may run shorter dbt commands first)."""
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -38,7 +38,8 @@ def dbt_below(pid: int) -> list[int]:
         child = queue.pop()
         queue += parents.get(child, [])
         try:
-            if b"dbt" in Path(f"/proc/{child}/cmdline").read_bytes():
+            command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            if any(part.endswith(b"dbt") for part in command) and b"build" in command:
                 found.append(child)
         except OSError:
             pass
