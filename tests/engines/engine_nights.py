@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from orchestration.settings import Settings
+# The DuckDB settings and the in-process night are the session's own (tests/conftest.py), by the
+# names the engine tests read best.
+from conftest import run_nightly as run_night  # noqa: F401
+from conftest import settings_for as duckdb_settings  # noqa: F401
 
 ENGINE_SCALE = 0.1
 ENGINE_SEED = 42
@@ -13,26 +15,3 @@ ENGINE_SEED = 42
 
 def enabled_engines() -> set[str]:
     return set(os.environ.get("MOT_TEST_ENGINES", "").replace(",", " ").split())
-
-
-def duckdb_settings(root: Path, landing: Path) -> Settings:
-    return Settings(
-        landing_dir=landing,
-        warehouse_path=root / "warehouse" / "warehouse.duckdb",
-        publish_dir=root / "published",
-        reports_dir=root / "reports",
-        dbt_target="duckdb",
-        duckdb_memory_limit="4GB",
-        duckdb_threads=2,
-    )
-
-
-def run_night(settings: Settings):
-    """The nightly job through Dagster against these settings (as `mot run` would, in process)."""
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import build_definitions
-
-    job = build_definitions(settings).resolve_job_def("nightly")
-    with DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
