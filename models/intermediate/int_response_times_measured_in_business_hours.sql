@@ -1,11 +1,17 @@
 {#- One row per lead: the response time counted only inside working hours (working_hours seed,
     local to var working_hours_time_zone), and its bucket. A lead that writes in on Friday evening
-    and is called on Monday at 09:10 waited ten business minutes, not sixty hours. -#}
-{%- set zmot_day = 'cast(leads_local.zmot_local as date)' -%}
-{%- set response_day = 'cast(leads_local.response_local as date)' -%}
-{%- set day_start = 'cast(lead_days.local_day as ' ~ dbt.type_timestamp() ~ ')' -%}
+    and is called on Monday at 09:10 waited ten business minutes, not sixty hours.
+
+    The days between the inquiry's day and the response's day are counted, not listed: a join of
+    every lead to a spine of days (one row per lead and day) made PostgreSQL nest loops over
+    millions of rows at 10x. Each lead meets each working weekday once instead (at most seven
+    rows): whole weeks times the weekday's hours, one more day when the weekday falls in the
+    remaining part-week, and the exact overlap on the inquiry's and the response's own day. -#}
+{%- set time_zone = "'" ~ var('working_hours_time_zone') ~ "'" -%}
 {%- set opens_seconds = 'cast(working_hours.opens_at_hour * 3600 as ' ~ dbt.type_bigint() ~ ')' -%}
 {%- set closes_seconds = 'cast(working_hours.closes_at_hour * 3600 as ' ~ dbt.type_bigint() ~ ')' -%}
+{%- set zmot_day_start = 'cast(lead_spans.zmot_day as ' ~ dbt.type_timestamp() ~ ')' -%}
+{%- set response_day_start = 'cast(lead_spans.response_day as ' ~ dbt.type_timestamp() ~ ')' -%}
 with
 
 leads as (
@@ -30,55 +36,109 @@ leads_local as (
 
     select
         prospect_id,
-        {{ from_utc('zmot_at', "'" ~ var('working_hours_time_zone') ~ "'") }} as zmot_local,
-        {{ from_utc('first_response_at', "'" ~ var('working_hours_time_zone') ~ "'") }} as response_local
+        {{ from_utc('zmot_at', time_zone) }} as zmot_local,
+        {{ from_utc('first_response_at', time_zone) }} as response_local
     from leads
     where first_response_at is not null and not is_response_day_precise
-
-),
-
--- 0 … 9999: enough local days for any response delay in the data, portable (no generate_series)
-day_offsets as (
-
-    {{ integer_range(4, 'day_offset') }}
 
 ),
 
 lead_days as (
 
     select
-        leads_local.prospect_id,
-        leads_local.zmot_local,
-        leads_local.response_local,
-        cast({{ dbt.dateadd('day', 'day_offsets.day_offset', zmot_day) }} as date) as local_day
+        prospect_id,
+        zmot_local,
+        response_local,
+        cast(zmot_local as date) as zmot_day,
+        cast(response_local as date) as response_day
     from leads_local
-    inner join day_offsets
-        on day_offsets.day_offset <= {{ dbt.datediff(zmot_day, response_day, 'day') }}
 
 ),
 
-open_windows as (
+lead_day_spans as (
 
     select
-        lead_days.prospect_id,
-        lead_days.zmot_local,
-        lead_days.response_local,
-        {{ dbt.dateadd('second', opens_seconds, day_start) }} as opens_at,
-        {{ dbt.dateadd('second', closes_seconds, day_start) }} as closes_at
+        prospect_id,
+        zmot_local,
+        response_local,
+        zmot_day,
+        response_day,
+        {{ iso_day_of_week('zmot_day') }} as zmot_iso_day_of_week,
+        {{ iso_day_of_week('response_day') }} as response_iso_day_of_week,
+        {{ dbt.datediff('zmot_day', 'response_day', 'day') }} as days_apart
     from lead_days
-    inner join working_hours
-        on {{ iso_day_of_week('lead_days.local_day') }} = working_hours.iso_day_of_week
 
 ),
 
--- the part of each day's opening hours between the inquiry and the response
+-- the whole local days strictly between the inquiry's day and the response's day
+lead_spans as (
+
+    select
+        prospect_id,
+        zmot_local,
+        response_local,
+        zmot_day,
+        response_day,
+        zmot_iso_day_of_week,
+        response_iso_day_of_week,
+        days_apart,
+        case when days_apart > 1 then days_apart - 1 else 0 end as whole_days
+    from lead_day_spans
+
+),
+
+-- Each lead against each working weekday. The whole days run from the day after the inquiry:
+-- the weekday comes up once per full week, and once more when it lies within the remaining
+-- days (its distance from the day after the inquiry, 0 … 6, is below their number). Integer
+-- division is spelled (n - n % 7) / 7: `/` on integers divides exactly on DuckDB and Spark.
+weekday_shares as (
+
+    select
+        lead_spans.prospect_id,
+        lead_spans.zmot_local,
+        lead_spans.response_local,
+        (
+            cast((lead_spans.whole_days - lead_spans.whole_days % 7) / 7 as {{ dbt.type_bigint() }})
+            + case
+                when (working_hours.iso_day_of_week - lead_spans.zmot_iso_day_of_week + 6) % 7
+                    < lead_spans.whole_days % 7
+                    then 1
+                else 0
+            end
+        ) * ({{ closes_seconds }} - {{ opens_seconds }}) as whole_day_seconds,
+        case
+            when working_hours.iso_day_of_week = lead_spans.zmot_iso_day_of_week
+                then {{ dbt.dateadd('second', opens_seconds, zmot_day_start) }}
+        end as first_day_opens_at,
+        case
+            when working_hours.iso_day_of_week = lead_spans.zmot_iso_day_of_week
+                then {{ dbt.dateadd('second', closes_seconds, zmot_day_start) }}
+        end as first_day_closes_at,
+        -- on a same-day response the first day is the last: counted once
+        case
+            when lead_spans.days_apart >= 1 and working_hours.iso_day_of_week = lead_spans.response_iso_day_of_week
+                then {{ dbt.dateadd('second', opens_seconds, response_day_start) }}
+        end as last_day_opens_at,
+        case
+            when lead_spans.days_apart >= 1 and working_hours.iso_day_of_week = lead_spans.response_iso_day_of_week
+                then {{ dbt.dateadd('second', closes_seconds, response_day_start) }}
+        end as last_day_closes_at
+    from lead_spans
+    cross join working_hours
+
+),
+
+-- the part of the first and the last day's opening hours between the inquiry and the response
 day_overlaps as (
 
     select
         prospect_id,
-        case when zmot_local > opens_at then zmot_local else opens_at end as overlap_start,
-        case when response_local < closes_at then response_local else closes_at end as overlap_end
-    from open_windows
+        whole_day_seconds,
+        case when zmot_local > first_day_opens_at then zmot_local else first_day_opens_at end as first_overlap_start,
+        case when response_local < first_day_closes_at then response_local else first_day_closes_at end as first_overlap_end,
+        case when zmot_local > last_day_opens_at then zmot_local else last_day_opens_at end as last_overlap_start,
+        case when response_local < last_day_closes_at then response_local else last_day_closes_at end as last_overlap_end
+    from weekday_shares
 
 ),
 
@@ -87,8 +147,15 @@ business_seconds as (
     select
         prospect_id,
         sum(
-            case
-                when overlap_end > overlap_start then {{ seconds_between('overlap_start', 'overlap_end') }}
+            cast(whole_day_seconds as {{ type_double() }})
+            + case
+                when first_overlap_end > first_overlap_start
+                    then {{ seconds_between('first_overlap_start', 'first_overlap_end') }}
+                else 0
+            end
+            + case
+                when last_overlap_end > last_overlap_start
+                    then {{ seconds_between('last_overlap_start', 'last_overlap_end') }}
                 else 0
             end
         ) as business_response_seconds
