@@ -26,10 +26,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from .settings import PROJECT_DIR, Settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 GX_ROOT = PROJECT_DIR / "expectations"
 SUITES_DIR = GX_ROOT / "gx" / "expectations"
@@ -303,6 +305,8 @@ def volume_failures(conn: duckdb.DuckDBPyConnection, suite_name: str, raw_table:
     band = suite_meta(suite_name).get("volume_band")
     if not band:
         return []
+    import duckdb  # late: DuckDB is not needed to load the definitions
+
     try:
         loads = conn.execute(
             """select source_file, rows_loaded, loaded_at from ingest.load_log

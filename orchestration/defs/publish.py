@@ -5,7 +5,6 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
-from ..publish import PublishError, publish_marts
 from .resources import PathsResource, WarehouseResource
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
@@ -36,6 +35,8 @@ def build_published_marts(mart_keys: tuple[AssetKey, ...]) -> AssetsDefinition:
 
 
 def _publish(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
+    from ..publish import PublishError, publish_marts  # late: DuckDB is not needed to load the definitions
+
     try:
         counts = publish_marts(Path(warehouse.path), Path(paths.published_path), run_id=context.run.run_id)
     except PublishError as exc:

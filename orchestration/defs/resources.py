@@ -3,15 +3,17 @@
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import duckdb
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 
 from .. import guard
 from ..dbt_project import DBT_EXECUTABLE
 from ..settings import PROJECT_DIR, PostgresServer, Settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @cache
@@ -60,7 +62,9 @@ class WarehouseResource(ConfigurableResource):
         guard.release(Path(self.path))
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, read_only: bool = False) -> Iterator["duckdb.DuckDBPyConnection"]:
+        import duckdb  # late: DuckDB is not needed to load the definitions
+
         conn = duckdb.connect(
             self.path,
             read_only=read_only,

@@ -8,7 +8,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetKey,
     DagsterEventType,
@@ -147,6 +146,8 @@ def build_landing_files_sensor(job, specs, settings: Settings):
         if not landing.is_dir():
             return SkipReason(f"no landing folder at {landing}")
         seen = json.loads(context.cursor) if context.cursor else {}
+        import duckdb  # late: DuckDB is not needed to load the definitions
+
         now = time.time()
         candidates = changed_files(landing, seen, now, specs)
         try:
