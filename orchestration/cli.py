@@ -358,12 +358,12 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
     from .reports.validation_page import write_validation_page
 
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f}s (run {result.run_id})\n")
+    report = gate_report.build(result.all_events, result.run_id)
     try:
-        click.echo(summary.render(settings))
+        click.echo(summary.render(settings, published_now=report["published"]))
     except duckdb.Error as exc:
         click.echo(f"(no summary: {str(exc).splitlines()[0]})")
     _echo_report_path(settings)
-    report = gate_report.build(result.all_events, result.run_id)
     click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it; "
                f"every check's result, offline: {write_validation_page(settings.reports_dir)})")
     if report["status"] == "failed":

@@ -12,7 +12,7 @@ import duckdb
 from click.testing import CliRunner
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from orchestration import gate_report, quality
+from orchestration import gate_report, quality, summary
 from orchestration.defs.checks import mart_checks, raw_checks
 from orchestration.cli import main
 from orchestration.defs.dbt import moments_dbt_assets
@@ -94,6 +94,9 @@ def test_a_failing_mart_check_blocks_publish(baseline, tmp_path):
     assert "published__marts" not in started_steps(result)
     assert digest(published) == before
     report = gate_report.build(result.all_events, result.run_id)
+    # the run says plainly that it did not publish, and what BI reads instead
+    assert report["published"] is False and "publish: SKIPPED" in gate_report.render(report)
+    assert "NOT published by this night" in summary.render(settings, published_now=False)
     [check] = report["failed_checks"]
     assert (check["check"], check["table"]) == ("gx_mart_suite", "marts.mart_speed_to_lead")
     rate = next(f for f in check["failures"] if f["column"] == "fmot_rate")
@@ -133,6 +136,7 @@ def test_a_failing_error_severity_dbt_test_blocks_publish(baseline, tmp_path):
 def test_every_suite_passes_on_an_uninterrupted_night(baseline):
     report = gate_report.read_last(baseline.root / "reports")
     assert report["status"] == "passed", gate_report.render(report)
+    assert report["published"] is True and "SKIPPED" not in gate_report.render(report)
     assert report["checks_passed"] >= len(mart_checks) + len(raw_checks)  # dbt tests count too
 
 
