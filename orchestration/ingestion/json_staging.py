@@ -91,7 +91,7 @@ def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], sc
     """Stage files line by line: the query over their records."""
     lines = scratch.table("lines")
     # each file's unreadable lines (and DuckDB's record of its scan), as read_csv keeps them
-    rejects = {i: (scratch.table("line_rejects"), scratch.table("line_reject_scans")) for i, _, _ in loadable}
+    reject_tables = {i: (scratch.table("line_rejects"), scratch.table("line_reject_scans")) for i, _, _ in loadable}
     # The lines are read file by file (each scan numbers its own lines), into one table that the
     # parse then reads with every thread: parsing inside each small file's scan would run on one.
     conn.execute(
@@ -99,25 +99,27 @@ def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], sc
         + " union all ".join(
             f"""select {sql_text(relative)} as _source_file, {sql_text(path.name)} as _file_name,
                        ordinality as _line_number, line
-                from {_line_reader(path, rejects[i])} with ordinality"""
+                from {_line_reader(path, reject_tables[i])} with ordinality"""
             for i, path, relative in loadable
         )
     )
     counts = conn.execute(
-        " union all ".join(f"select {i}, count(*) from {rejects[i][0]}" for i, _, _ in loadable)
+        " union all ".join(f"select {i}, count(*) from {reject_tables[i][0]}" for i, _, _ in loadable)
     ).fetchall()
     unreadable = [(i, relative) for (i, n), (_, _, relative) in zip(counts, loadable) if n]
     # A line DuckDB could not read (bad encoding) is missing from its scan, which numbered the
     # lines after it one too low; the line itself is staged with its reason.
     for i, relative in unreadable:
+        rejected = reject_tables[i][0]
         conn.execute(
             f"""update {lines} set _line_number = _line_number + (
-                    select count(*) from (select line, row_number() over (order by line) as nth from {rejects[i][0]}) r
+                    select count(*) from (select line, row_number() over (order by line) as nth from {rejected}) r
                     where r.line - r.nth < {lines}._line_number)
                 where _source_file = {sql_text(relative)}"""
         )
     rejects = " union all ".join(
-        f"select {sql_text(relative)}, line, csv_line, error_message from {rejects[i][0]}" for i, relative in unreadable
+        f"select {sql_text(relative)}, line, csv_line, error_message from {reject_tables[i][0]}"
+        for i, relative in unreadable
     ) or "select null, null::bigint, null::varchar, null::varchar where false"
     numbered = f"""numbered as (
             select _source_file, _file_name, _line_number, line from {lines}
@@ -181,8 +183,8 @@ def _read_clean(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], li
     blank or non-object line, or one without any mapped field): its row n is its line n, since
     DuckDB keeps insertion order. The other files are staged line by line, where each bad line
     gets its reason. Only a quarantined row of a clean file needs its raw line: the loader reads it
-    back after the checks (StagedBatch.raw_lines). Fields the mapping does not know are not read here, so a table that keeps them
-    (extra: keep) is always staged line by line."""
+    back after the checks (StagedBatch.raw_lines). Fields the mapping does not know are not read
+    here, so a table that keeps them (extra: keep) is always staged line by line."""
     types = _reader_types(spec)
     candidates = [(path, relative) for _, path, relative in loadable
                   if path in line_counts and not is_gzip(path)]
