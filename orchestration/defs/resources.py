@@ -10,7 +10,7 @@ from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 
 from .. import guard
-from ..dbt_project import DBT_EXECUTABLE
+from ..dbt_project import DBT_LAUNCHER
 from ..settings import PROJECT_DIR, PostgresServer, Settings
 
 
@@ -106,5 +106,5 @@ def build_resources(settings: Settings) -> dict:
             reports_dir=str(settings.reports_dir),
             settle_seconds=settings.settle_seconds,
         ),
-        "dbt": DbtCliResource(project_dir=project(settings), target=settings.dbt_target, dbt_executable=DBT_EXECUTABLE),
+        "dbt": DbtCliResource(project_dir=project(settings), target=settings.dbt_target, dbt_executable=DBT_LAUNCHER),
     }
