@@ -83,8 +83,8 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
         with only_transient_failures_retried(f"loading raw.{spec.raw_table}"), warehouse.connect() as conn:
             ensure_schemas(conn)
             ensure_raw_table(conn, spec)
-            reports = _ingest_in_parts(context, conn, spec, files, landing) if sharded else \
-                ingest_files(conn, spec, files, landing)
+            reports = _ingest_in_parts(context, conn, spec, files, landing, paths.settle_seconds) if sharded else \
+                ingest_files(conn, spec, files, landing, settle_seconds=paths.settle_seconds)
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
             server = warehouse.postgres()
             if server is not None:
@@ -141,7 +141,7 @@ PROGRESS_PARTS = 10
 
 
 def _ingest_in_parts(context: AssetExecutionContext, conn, spec: TableSpec, files: list[Path],
-                     landing: Path) -> "list[FileReport]":
+                     landing: Path, settle_seconds: float = 0.0) -> "list[FileReport]":
     """ingest_files in date order, PROGRESS_PARTS parts at most, a progress line after each.
 
     The same outcome as one call: each part sees the load log of the parts before it (a twin
@@ -151,11 +151,11 @@ def _ingest_in_parts(context: AssetExecutionContext, conn, spec: TableSpec, file
     from ..ingestion.loader import ingest_files
 
     if spec.format in ("csv", "parquet") or spec.alternatives or len(files) < 2 * PROGRESS_PARTS:
-        return ingest_files(conn, spec, files, landing)
+        return ingest_files(conn, spec, files, landing, settle_seconds=settle_seconds)
     size = -(-len(files) // PROGRESS_PARTS)
     reports = []
     for start in range(0, len(files), size):
-        reports += ingest_files(conn, spec, files[start:start + size], landing)
+        reports += ingest_files(conn, spec, files[start:start + size], landing, settle_seconds=settle_seconds)
         context.log.info(progress_message(f"raw.{spec.raw_table}", min(start + size, len(files)), len(files)))
     return reports
 

@@ -569,13 +569,16 @@ def _typed(column: ColumnSpec, spec: TableSpec) -> str:
     lies within -14:00..+14:00, an hour of 24 is refused (a cast reads 24:00 as the next midnight),
     and a local time that does not exist in the source's time zone (the hour skipped when DST
     begins) is refused too. A local time that exists twice (the hour repeated when DST ends) is
-    loaded as its second occurrence (standard time) and counted in the file's load_log message.
+    loaded as its second occurrence (standard time), which is how staging converts it to UTC, and
+    counted in the file's load_log message; a value whose own offset says it is the first
+    occurrence is refused, as raw keeps local times and that instant has no local time of its own.
     """
     ref = f'"{column.name}"'
     if column.type == "timestamp":
         local = _local_timestamp(ref, spec)
         if _has_dst(spec.timezone):
-            return f"case when {_dst_gap(local, spec)} then null else {local} end"
+            return (f"case when {_dst_gap(local, spec)} or {_first_of_twice(ref, local, spec)} then null "
+                    f"else {local} end")
         return local
     if column.type == "date":
         return f"coalesce(cast(try_strptime({ref}, {_sql_list(spec.date_formats)}) as date), try_cast({ref} as date))"
@@ -616,6 +619,14 @@ def _dst_gap(local: str, spec: TableSpec) -> str:
     return f"(timezone('{zone}', timezone('{zone}', {local})) <> {local})"
 
 
+def _first_of_twice(ref: str, local: str, spec: TableSpec) -> str:
+    """True for a value with its own offset whose local time the zone has twice and which is the
+    first of the two (summer time): read back from raw as a local time it would be the second, an
+    hour later in UTC."""
+    return (f"coalesce(regexp_matches({ref}, '{OFFSET_PATTERN}') "
+            f"and timezone('{spec.timezone}', {local}) <> try_cast({ref} as timestamptz), false)")
+
+
 def _dst_overlap(local: str, spec: TableSpec) -> str:
     """True when the local time exists twice in the zone (an hour earlier in UTC reads the same)."""
     zone = spec.timezone
@@ -652,9 +663,14 @@ def _failure(column: ColumnSpec, spec: TableSpec) -> str:
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a boolean'")
     elif column.type != "text":
         if column.type == "timestamp" and _has_dst(spec.timezone):
-            checks.append(f"when {ref} is not null and {_dst_gap(_local_timestamp(ref, spec), spec)} "
+            local = _local_timestamp(ref, spec)
+            checks.append(f"when {ref} is not null and {_dst_gap(local, spec)} "
                           f"then '{column.name}: ''' || left({ref}, 80) || ''' does not exist in {spec.timezone} "
                           f"(the hour skipped when daylight saving time begins)'")
+            checks.append(f"when {ref} is not null and {_first_of_twice(ref, local, spec)} "
+                          f"then '{column.name}: ''' || left({ref}, 80) || ''' is the first of two moments with "
+                          f"the same local time in {spec.timezone} (the hour repeated when daylight saving time "
+                          f"ends); raw keeps local times, which would read it as the second, an hour later'")
         checks.append(f"when {ref} is not null and {_typed(column, spec)} is null "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a valid {column.type}'")
     return f"case {' '.join(checks)} end" if checks else "null"
@@ -738,7 +754,9 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, scratch: Scratch, ch
     repeats = (f"count({key}) filter (where {loaded}) - count(distinct {key}) filter (where {loaded})"
                if key else "0")
     stamps = [c for c in spec.columns if c.type == "timestamp"] if _has_dst(spec.timezone) else []
-    twice = " or ".join(f"coalesce({_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
+    # a value with its own offset is one exact moment (or refused above): only a bare local time is read as a guess
+    twice = " or ".join(f"coalesce(not regexp_matches({chr(34) + c.name + chr(34)}, '{OFFSET_PATTERN}') and "
+                        f"{_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
                         for c in stamps) or "false"
     return {
         relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates, (ambiguous, undecodable))
