@@ -1,8 +1,8 @@
 {#- The CTEs that cut a visitor's events into sessions: a session ends after var
     session_inactivity_minutes without an event. `events` names a CTE of web events; the last
     CTE, sessions_numbered, holds each event with its visitor_session_number and is_session_start.
-    One definition for the sessionized view and the incremental session summary, which runs it
-    over the touched visitors' events only. -#}
+    The incremental session summary (int_web_sessions_summarized) runs it over the touched
+    visitors' events only. -#}
 {% macro web_sessions_numbered(events) -%}
 gaps_measured as (
 

@@ -25,9 +25,10 @@ def user_error(exc: BaseException) -> str | None:
     from .guard import WarehouseBusy
     from .ingestion.config import ConfigError
     from .night import NightError
+    from .settings import SettingsError
 
     if isinstance(exc, (NightError, WarehouseBusy, ConfigError, ManifestMissing, PostgresUnavailable,
-                        SparkUnavailable)):
+                        SparkUnavailable, SettingsError)):
         return str(exc)
     if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
         return (f"a DuckDB file is locked by another process (a BI tool or a night outside `mot`?): "
@@ -76,9 +77,10 @@ def generate(scale: float, seed: int, out_dir: Path | None, start, days: int) ->
 @main.command()
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Landing folder. [default: $MOT_LANDING_DIR or landing/]")
-@click.option("--settle-seconds", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Leave files modified less than this long ago for a later run (a writer may still be busy).")
-def ingest(landing: Path | None, settle_seconds: float) -> None:
+@click.option("--settle-seconds", type=click.FloatRange(min=0), default=None,
+              help="Leave files modified less than this long ago for a later run (a writer may still be busy). "
+              "[default: $MOT_SETTLE_SECONDS or 0]")
+def ingest(landing: Path | None, settle_seconds: float | None) -> None:
     """Load landing files into the warehouse's raw tables without Dagster (for development); with
     MOT_DBT_TARGET=postgres, land them in PostgreSQL too; with spark, write them as Parquet for Spark.
 
@@ -92,6 +94,7 @@ def ingest(landing: Path | None, settle_seconds: float) -> None:
     settings = Settings.from_env()
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     landing = landing or settings.landing_dir
+    settle_seconds = settings.settle_seconds if settle_seconds is None else settle_seconds
     night.check_landing(landing)
     with guard.night_lock(settings.warehouse_path, settings.lock_timeout_seconds, log=click.echo), \
             duckdb.connect(str(settings.warehouse_path)) as conn:
@@ -358,12 +361,12 @@ def _report_night(settings: Settings, result, log_path: Path | None, seconds: fl
     from .reports.validation_page import write_validation_page
 
     click.echo(f"\nnightly job {'succeeded' if result.success else 'FAILED'} in {seconds:.1f}s (run {result.run_id})\n")
+    report = gate_report.build(result.all_events, result.run_id)
     try:
-        click.echo(summary.render(settings))
+        click.echo(summary.render(settings, published_now=report["published"]))
     except duckdb.Error as exc:
         click.echo(f"(no summary: {str(exc).splitlines()[0]})")
     _echo_report_path(settings)
-    report = gate_report.build(result.all_events, result.run_id)
     click.echo(f"gate report: {gate_report.write(settings.reports_dir, report)} (`mot report` prints it; "
                f"every check's result, offline: {write_validation_page(settings.reports_dir)})")
     if report["status"] == "failed":

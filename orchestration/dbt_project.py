@@ -15,6 +15,8 @@ from pathlib import Path
 from .settings import PROJECT_DIR, Settings
 
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# What a night runs instead (orchestration/dbt_launcher.py): dbt that ends when the night does.
+DBT_LAUNCHER = str(Path(sys.executable).parent / "mot-dbt")
 
 
 class ManifestMissing(Exception):

@@ -13,15 +13,22 @@ from pathlib import Path
 
 GATE_DIR = "gate"
 MAX_ROWS_SHOWN = 5
+PUBLISHED_ASSET = ["published", "marts"]  # defs/publish.py PUBLISHED_KEY (plain Python here: no Dagster import)
 
 
-def build(events, run_id: str) -> dict:
-    """The report of one run from its events (an ExecuteInProcessResult's `all_events`, or the event log)."""
-    failed_checks, warnings, failed_steps, passed = [], [], [], 0
+def build(events, run_id: str, published: bool | None = None) -> dict:
+    """The report of one run from its events (an ExecuteInProcessResult's `all_events`, or the event log).
+    `published` says whether the run replaced the published file; by default, whether its events
+    hold the publish step's materialization (the publish step itself, writing the report before that
+    event exists, says True)."""
+    failed_checks, warnings, failed_steps, passed, materialized = [], [], [], 0, False
     failed_tests_seen = set()
     for event in events:
         kind = getattr(event, "event_type_value", None)
-        if kind == "ASSET_OBSERVATION":
+        if kind == "ASSET_MATERIALIZATION":
+            materialized = materialized or \
+                list(event.event_specific_data.materialization.asset_key.path) == PUBLISHED_ASSET
+        elif kind == "ASSET_OBSERVATION":
             # dbt tests outside Dagster's check selection (on sources, singular tests) arrive as
             # observations, once per upstream table: a failed one is reported once, by its name.
             entry = _failed_test_observation(event.event_specific_data.asset_observation)
@@ -51,6 +58,8 @@ def build(events, run_id: str) -> dict:
         "failed_checks": failed_checks,
         "warnings": warnings,
         "failed_steps": failed_steps,
+        # whether this run replaced the file BI reads: a failed gate or step keeps the previous one
+        "published": materialized if published is None else published,
     }
 
 
@@ -75,6 +84,8 @@ def render(report: dict) -> str:
     lines = [f"Gate report of run {report['run_id']} ({report['written_at']}): {report['status'].upper()}",
              f"  checks passed: {report['checks_passed']}, failed: {len(report['failed_checks'])}, "
              f"passed with warnings: {len(report['warnings'])}"]
+    if report.get("published") is False:  # reports written before the field existed say nothing
+        lines.append("  publish: SKIPPED by this run: BI still reads the file published before")
     for entry in report["failed_checks"]:
         lines.append(f"\nFAILED {entry['check']} on table {entry['table']}")
         lines += _describe_failures(entry)

@@ -12,8 +12,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import duckdb
-
 
 class NightError(Exception):
     """A mistake a person can fix (a path, a configuration): one message, no traceback."""
@@ -52,6 +50,8 @@ def new_or_changed(specs, landing_dir: Path, warehouse_path: Path, published_pat
     newest load is older than the published file. Anything unknown makes the list non-empty: a
     changed mapping or time zone reloads the files it reads (the loader's rule), so it is new too.
     """
+    import duckdb  # late: DuckDB is not needed to load the definitions (schedules.py imports this module)
+
     landing_dir = Path(landing_dir)
     if not Path(published_path).exists():
         return ["(nothing published yet)"]
@@ -89,6 +89,8 @@ def not_yet_loaded(specs, landing_dir: Path, warehouse_path: Path, only: set[str
     """The landing files (relative names; of `only`, when given) the warehouse's load log does not
     hold with the same checksum and mapping: what a load would actually read. Raises duckdb.Error
     when the warehouse cannot be read (a night holds it)."""
+    import duckdb
+
     landing_dir = Path(landing_dir)
     files = [(table, fingerprint, path) for table, fingerprint, path in landing_files(specs, landing_dir)
              if only is None or path.relative_to(landing_dir).as_posix() in only]

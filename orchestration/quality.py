@@ -1,7 +1,9 @@
 """Great Expectations suites (files under expectations/gx) run on tables of the warehouse.
 
 GX's SQL path against DuckDB returns wrong results, so a table is read with DuckDB into a
-DataFrame (a sample when it is large) and validated through GX's pandas datasource.
+DataFrame (a sample when it is large) and validated through GX's pandas datasource. A sample would
+miss one bad row in millions, so the raw gate (validate_raw_table) runs a raw suite's row-level
+expectations as SQL over every row (row_checks.py) and leaves GX the distributions on the sample.
 Every result is stored in GX's validation store under the reports folder and rendered as Data
 Docs HTML there (reports/gx/data_docs/index.html), so the night's checks can be read afterwards.
 
@@ -26,10 +28,13 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
+from . import row_checks
 from .settings import PROJECT_DIR, Settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 GX_ROOT = PROJECT_DIR / "expectations"
 SUITES_DIR = GX_ROOT / "gx" / "expectations"
@@ -234,6 +239,27 @@ def with_configured_value_sets(suite, spec):
     return copy
 
 
+def _suite(context, suite_name: str, table_spec=None):
+    """The suite as the run checks it: a raw suite with the value sets of `table_spec` (the raw
+    table's configuration; default: this process's source configuration)."""
+    suite = context.suites.get(suite_name)
+    if suite_name.startswith(RAW_SUITE_PREFIX):
+        spec = table_spec or _raw_table_specs().get(suite_name[len(RAW_SUITE_PREFIX):])
+        if spec is not None:
+            suite = with_configured_value_sets(suite, spec)
+    return suite
+
+
+def _without_row_level(suite):
+    """A copy of the suite (not saved) keeping only what GX judges on a sample: distributions
+    (`mostly` below 1), column types and the table's columns."""
+    import great_expectations as gx
+
+    copy = gx.ExpectationSuite(name=suite.name, meta=suite.meta, notes=suite.notes)
+    copy.expectations.extend(e for e in suite.expectations if not row_checks.is_row_level(e.configuration))
+    return copy
+
+
 def validate(
     suite_name: str,
     asset_name: str,
@@ -242,15 +268,15 @@ def validate(
     run_name: str | None = None,
     table_spec=None,
     earliest: str = EARLIEST_TIMESTAMP,
+    row_level: bool = True,
 ) -> SuiteOutcome:
     """Run the suite on the frame. A raw suite gets its value sets from `table_spec` (the raw
-    table's configuration; default: this process's source configuration)."""
+    table's configuration; default: this process's source configuration). `row_level=False` leaves
+    out the row-level expectations (validate_raw_table runs them in SQL over the whole table)."""
     context = _context(reports_dir)
-    suite = context.suites.get(suite_name)
-    if suite_name.startswith(RAW_SUITE_PREFIX):
-        spec = table_spec or _raw_table_specs().get(suite_name[len(RAW_SUITE_PREFIX):])
-        if spec is not None:
-            suite = with_configured_value_sets(suite, spec)
+    suite = _suite(context, suite_name, table_spec)
+    if not row_level:
+        suite = _without_row_level(suite)
     batch_definition = (
         context.data_sources.get("warehouse").get_asset(asset_name).get_batch_definition("whole_table")
     )
@@ -290,6 +316,41 @@ def validate(
     return outcome
 
 
+def validate_raw_table(
+    conn: duckdb.DuckDBPyConnection,
+    suite_name: str,
+    raw_table: str,
+    reports_dir: Path | None = None,
+    run_name: str | None = None,
+    table_spec=None,
+    earliest: str = EARLIEST_TIMESTAMP,
+) -> SuiteOutcome:
+    """The raw gate of one table: the suite's row-level expectations (types of values, ranges,
+    timestamps, sets, patterns, keys) as SQL over every row in one scan, so one bad event among
+    millions fails it and is named; GX then judges distributions and the table's shape on the
+    frame read_for_suite gives (a sample of a large table)."""
+    relation = f"raw.{row_checks.quoted(raw_table)}"
+    column_types = dict(conn.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = 'raw' "
+        "and table_name = ? order by ordinal_position", [raw_table]).fetchall())
+    suite = _suite(_context(reports_dir), suite_name, table_spec)
+    parameters = expectation_parameters(earliest)
+    checks = [row_checks.compile_check(e.configuration, severity_of(e.configuration), parameters, column_types)
+              for e in suite.expectations if row_checks.is_row_level(e.configuration)]
+    rows, failed = row_checks.run(conn, relation, checks, pii_columns_of(raw_table, column_types), SAMPLE_OFFENDERS)
+    frame = read_for_suite(conn, suite_name, relation)
+    outcome = validate(suite_name, raw_table, frame, reports_dir, run_name, table_spec, earliest, row_level=False)
+    outcome.rows_checked = rows
+    outcome.evaluated += len(checks)
+    outcome.failures[:0] = [
+        Failure(expectation=r.check.expectation, column=r.check.column, severity=r.check.severity,
+                unexpected_count=r.unexpected_count, sample=r.sample, rows=r.rows,
+                detail=f"{rows} rows checked" if r.check.expectation == row_checks.ROW_COUNT else "")
+        for r in failed
+    ]
+    return outcome
+
+
 def severity_of(config) -> str:
     return str(getattr(config, "severity", "critical")).split(".")[-1].lower()
 
@@ -303,6 +364,8 @@ def volume_failures(conn: duckdb.DuckDBPyConnection, suite_name: str, raw_table:
     band = suite_meta(suite_name).get("volume_band")
     if not band:
         return []
+    import duckdb  # late: DuckDB is not needed to load the definitions
+
     try:
         loads = conn.execute(
             """select source_file, rows_loaded, loaded_at from ingest.load_log

@@ -60,6 +60,24 @@ class PostgresServer:
                 "MOT_PG_PASSWORD": self.password, "MOT_PG_DATABASE": self.database}
 
 
+class SettingsError(ValueError):
+    """A setting in the environment that cannot be used: the message names the variable."""
+
+
+def _non_negative(env, var: str, default: float) -> float:
+    """A number of seconds from the environment; a mistake (text, a negative) is one clear message."""
+    raw = env.get(var)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise SettingsError(f"{var}={raw!r}: expected a number of seconds, 0 or more")
+    return value
+
+
 def _read_env_file(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -94,6 +112,10 @@ class Settings:
     alert_webhook_url: str = ""                  # optional: failed runs are POSTed here as JSON
     dagster_ui_url: str = "http://localhost:3000"  # links to runs in alerts
     earliest_timestamp: str = "2000-01-01"       # earlier timestamps are typos or epoch defaults
+    # A landing file modified less than this long ago may still be being written: every night
+    # (mot run, the schedule, the sensor's runs, a run launched in the UI) rejects it with a
+    # load_log line and reads it on a later night; `mot ingest` too.
+    settle_seconds: float = 0.0
     postgres: PostgresServer = PostgresServer()  # the server of MOT_DBT_TARGET=postgres
     # MOT_DBT_TARGET=spark: the cluster's master (MOT_SPARK_MASTER, else the one scripts/spark.sh
     # started; without either, dbt-spark runs Spark inside its own process, local[2]) and the
@@ -153,6 +175,7 @@ class Settings:
             alert_webhook_url=text("MOT_ALERT_WEBHOOK_URL", "alert_webhook_url"),
             dagster_ui_url=text("MOT_DAGSTER_UI_URL", "dagster_ui_url"),
             earliest_timestamp=text("MOT_EARLIEST_TIMESTAMP", "earliest_timestamp"),
+            settle_seconds=_non_negative(env, "MOT_SETTLE_SECONDS", defaults.settle_seconds),
             postgres=PostgresServer.from_env(env, _path(env, "MOT_PG_DIR", POSTGRES_DIR) / "server.env"),
             spark_master=(env.get("MOT_SPARK_MASTER")
                           or _read_env_file(_path(env, "MOT_SPARK_CLUSTER_DIR", SPARK_CLUSTER_DIR) / "cluster.env")

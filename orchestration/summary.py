@@ -16,7 +16,10 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(c) for c in cells)])
 
 
-def render(settings: Settings) -> str:
+def render(settings: Settings, published_now: bool | None = None) -> str:
+    """`published_now`: whether the night just run replaced the published file (None: not known, as
+    for `mot summary`). A night that did not says so before the figures, which are then the
+    previous night's."""
     out = []
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as wh:
         raw = wh.execute(
@@ -37,6 +40,11 @@ def render(settings: Settings) -> str:
         out.append("  (not published: a check failed or the run stopped before publish)")
         return "\n".join(out)
     with duckdb.connect(str(published), read_only=True) as bi:
+        if published_now is False:
+            before = bi.execute("select max(published_at) from publish_info").fetchone()[0]
+            when = f"at {before:%Y-%m-%d %H:%M} UTC" if before else "by an earlier night"
+            out.append(f"  NOT published by this night (a check or a step failed before publish): BI still "
+                       f"reads the file published {when}, whose figures follow")
         tables = [r[0] for r in bi.execute("select table_name from duckdb_tables() order by 1").fetchall()]
         out.append("  tables: " + ", ".join(tables))
         moments = bi.execute(

@@ -1,4 +1,4 @@
-{#- One row per web session, cut as int_web_events_sessionized cuts them (one macro). Traffic
+{#- One row per web session, cut by the macro web_sessions_numbered (the one sessionization rule). Traffic
     source, medium and campaign are the session's first event's, as GA4 attributes a session. The
     identifiers a session carried (user_id, hashed e-mail) are kept so stitching reads sessions,
     not events.

@@ -53,15 +53,15 @@ def build_raw_check(spec: TableSpec, earliest: str = Settings.earliest_timestamp
         asset=raw_asset_key(spec),
         name="gx_raw_suite",
         blocking=True,
-        description=f"Great Expectations suite {suite} (expectations/gx/expectations/{suite}.json), "
+        description=f"Suite {suite} (expectations/gx/expectations/{suite}.json): its row-level "
+        "expectations in SQL over every row, its distributions by Great Expectations on a sample, "
         "plus the volume of the newest load against the previous one.",
     )
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> AssetCheckResult:
         with warehouse.connect(read_only=True) as conn:
-            frame = quality.read_for_suite(conn, suite, f"raw.{spec.raw_table}")
+            outcome = quality.validate_raw_table(conn, suite, spec.raw_table, Path(paths.reports_dir) / "gx",
+                                                 context.run.run_id, table_spec=spec, earliest=earliest)
             volume = quality.volume_failures(conn, suite, spec.raw_table)
-        outcome = quality.validate(suite, spec.raw_table, frame, Path(paths.reports_dir) / "gx", context.run.run_id,
-                                   table_spec=spec, earliest=earliest)
         outcome.failures.extend(volume)
         outcome.evaluated += 1 if quality.suite_meta(suite).get("volume_band") else 0
         return _result(context, outcome, suite)

@@ -15,6 +15,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from ..dbt_launcher import PARENT_PID_VARIABLE
 from ..dbt_project import require_manifest
 from ..engines.postgres import fetch_schema
 from ..engines.spark import read_spark_marts, write_raw_parquet
@@ -81,6 +82,8 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
         # Asking for `warehouse` holds the night lock (resources.py) while dbt writes; profiles.yml
         # reads the file's path from the environment of the dbt process.
         os.environ["MOT_WAREHOUSE_PATH"] = warehouse.path
+        # dbt ends with this process (dbt_launcher.py), which it checks by this pid
+        os.environ[PARENT_PID_VARIABLE] = str(os.getpid())
         if warehouse.on_spark:
             # The ingestion assets wrote their tables as Parquet; a raw table no mapping fills
             # (created empty) still needs a folder for Spark to declare it.

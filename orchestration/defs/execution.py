@@ -16,7 +16,6 @@ a crowd of clients to spread out). A rejected file, a failing dbt test or a bug 
 from contextlib import contextmanager
 from typing import Iterator
 
-import duckdb
 from dagster import Backoff, Failure, RetryPolicy
 
 from ..settings import Settings
@@ -57,6 +56,8 @@ TRANSIENT_MARKERS = ("Could not set lock on file", "Conflicting lock", "database
 
 
 def is_transient(error: BaseException | str) -> bool:
+    import duckdb  # late: DuckDB is not needed to load the definitions
+
     if isinstance(error, (OSError, duckdb.IOException)):
         return True
     return any(marker in str(error) for marker in TRANSIENT_MARKERS)

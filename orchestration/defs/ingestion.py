@@ -10,6 +10,7 @@ the loader skips files it already loaded with the same checksum, so that is a ca
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster import (
     AssetExecutionContext,
@@ -26,12 +27,14 @@ from dagster import (
 from ..ingestion.config import TableSpec, load_config
 from ..engines.postgres import land_ingest_tables, land_raw_table
 from ..engines.spark import write_raw_parquet
-from ..ingestion.loader import RAW_SCHEMA, FileReport, ensure_raw_table, ensure_schemas, ingest_files
 from ..settings import Settings
 from .execution import WAREHOUSE_POOL, only_transient_failures_retried, transient_retry_policy
 from .partitions import is_daily_sharded, shard_date, web_event_partitions
 from .resources import PathsResource, WarehouseResource
 from .terminal import progress_message
+
+if TYPE_CHECKING:
+    from ..ingestion.loader import FileReport
 
 INGESTION_GROUP = "ingestion"
 def raw_asset_key(spec: TableSpec) -> AssetKey:
@@ -74,11 +77,14 @@ def build_ingestion_asset(spec: TableSpec, daily_partitions: DailyPartitionsDefi
             if missing:
                 context.log.warning(f"raw.{spec.raw_table}: no shard in {landing} for {', '.join(missing)}")
             extra = {"partitions": f"{window.start}..{window.end}", "shards_missing": MetadataValue.json(missing)}
+        # late: the loader (and DuckDB) are not needed to load the definitions
+        from ..ingestion.loader import RAW_SCHEMA, ensure_raw_table, ensure_schemas, ingest_files
+
         with only_transient_failures_retried(f"loading raw.{spec.raw_table}"), warehouse.connect() as conn:
             ensure_schemas(conn)
             ensure_raw_table(conn, spec)
-            reports = _ingest_in_parts(context, conn, spec, files, landing) if sharded else \
-                ingest_files(conn, spec, files, landing)
+            reports = _ingest_in_parts(context, conn, spec, files, landing, paths.settle_seconds) if sharded else \
+                ingest_files(conn, spec, files, landing, settle_seconds=paths.settle_seconds)
             total = conn.execute(f"select count(*) from raw.{spec.raw_table}").fetchone()[0]
             server = warehouse.postgres()
             if server is not None:
@@ -135,24 +141,26 @@ PROGRESS_PARTS = 10
 
 
 def _ingest_in_parts(context: AssetExecutionContext, conn, spec: TableSpec, files: list[Path],
-                     landing: Path) -> list[FileReport]:
+                     landing: Path, settle_seconds: float = 0.0) -> "list[FileReport]":
     """ingest_files in date order, PROGRESS_PARTS parts at most, a progress line after each.
 
     The same outcome as one call: each part sees the load log of the parts before it (a twin
     delivered in an earlier part is still a duplicate), and the header check that needs every
     file of a table at once only applies to CSV and Parquet, which are loaded in one part.
     """
+    from ..ingestion.loader import ingest_files
+
     if spec.format in ("csv", "parquet") or spec.alternatives or len(files) < 2 * PROGRESS_PARTS:
-        return ingest_files(conn, spec, files, landing)
+        return ingest_files(conn, spec, files, landing, settle_seconds=settle_seconds)
     size = -(-len(files) // PROGRESS_PARTS)
-    reports: list[FileReport] = []
+    reports = []
     for start in range(0, len(files), size):
-        reports += ingest_files(conn, spec, files[start:start + size], landing)
+        reports += ingest_files(conn, spec, files[start:start + size], landing, settle_seconds=settle_seconds)
         context.log.info(progress_message(f"raw.{spec.raw_table}", min(start + size, len(files)), len(files)))
     return reports
 
 
-def _files_table(reports: list[FileReport]) -> str:
+def _files_table(reports: "list[FileReport]") -> str:
     lines = ["| file | status | read | loaded | quarantined |", "|---|---|---|---|---|"]
     lines += [
         f"| {r.source_file} | {r.status} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} |"

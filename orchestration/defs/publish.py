@@ -5,20 +5,19 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure, MaterializeResult, MetadataValue, asset
 
-from ..publish import PublishError, publish_marts
 from .resources import PathsResource, WarehouseResource
 
 PUBLISHED_KEY = AssetKey(["published", "marts"])
 
 
-def write_gate_report(instance, run_id: str, reports_dir: Path) -> Path:
+def write_gate_report(instance, run_id: str, reports_dir: Path, published: bool | None = None) -> Path:
     """The gate report of a run from its event log (reports/gate/last.json and runs/<run id>.json),
     and the validation page that shows it offline (reports/validation/index.html)."""
     from .. import gate_report
     from ..reports.validation_page import write_validation_page
 
     events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.dagster_event is not None]
-    written = gate_report.write(reports_dir, gate_report.build(events, run_id))
+    written = gate_report.write(reports_dir, gate_report.build(events, run_id, published))
     write_validation_page(reports_dir)
     return written
 
@@ -36,6 +35,8 @@ def build_published_marts(mart_keys: tuple[AssetKey, ...]) -> AssetsDefinition:
 
 
 def _publish(context: AssetExecutionContext, warehouse: WarehouseResource, paths: PathsResource) -> MaterializeResult:
+    from ..publish import PublishError, publish_marts  # late: DuckDB is not needed to load the definitions
+
     try:
         counts = publish_marts(Path(warehouse.path), Path(paths.published_path), run_id=context.run.run_id)
     except PublishError as exc:
@@ -51,7 +52,7 @@ def _publish(context: AssetExecutionContext, warehouse: WarehouseResource, paths
     report = write_report(Path(paths.published_path), report_dir(Path(paths.reports_dir)))
     # The gate report of this night, whoever started it (the schedule, the UI, `mot run`): every
     # check has run by now, since publish waits for all of them.
-    write_gate_report(context.instance, context.run.run_id, Path(paths.reports_dir))
+    write_gate_report(context.instance, context.run.run_id, Path(paths.reports_dir), published=True)
 
     return MaterializeResult(
         metadata={

@@ -3,15 +3,17 @@
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import duckdb
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from dagster_dbt import DbtCliResource, DbtProject
 
 from .. import guard
-from ..dbt_project import DBT_EXECUTABLE
+from ..dbt_project import DBT_LAUNCHER
 from ..settings import PROJECT_DIR, PostgresServer, Settings
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 @cache
@@ -60,7 +62,9 @@ class WarehouseResource(ConfigurableResource):
         guard.release(Path(self.path))
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, read_only: bool = False) -> Iterator["duckdb.DuckDBPyConnection"]:
+        import duckdb  # late: DuckDB is not needed to load the definitions
+
         conn = duckdb.connect(
             self.path,
             read_only=read_only,
@@ -76,6 +80,9 @@ class PathsResource(ConfigurableResource):
     landing_dir: str
     published_path: str
     reports_dir: str
+    # Settings.settle_seconds: carried by the resource so every run of these definitions (mot run,
+    # the schedule, the sensor's runs, the UI) leaves a file still being written for a later night.
+    settle_seconds: float = 0.0
 
 
 def build_resources(settings: Settings) -> dict:
@@ -101,6 +108,7 @@ def build_resources(settings: Settings) -> dict:
             landing_dir=str(settings.landing_dir),
             published_path=str(settings.published_path),
             reports_dir=str(settings.reports_dir),
+            settle_seconds=settings.settle_seconds,
         ),
-        "dbt": DbtCliResource(project_dir=project(settings), target=settings.dbt_target, dbt_executable=DBT_EXECUTABLE),
+        "dbt": DbtCliResource(project_dir=project(settings), target=settings.dbt_target, dbt_executable=DBT_LAUNCHER),
     }

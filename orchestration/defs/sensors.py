@@ -8,7 +8,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 from dagster import (
     AssetKey,
     DagsterEventType,
@@ -39,10 +38,11 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def changed_files(landing: Path, seen: dict[str, str], now: float, specs) -> set[str]:
+def changed_files(landing: Path, seen: dict[str, str], now: float, specs,
+                  settle_seconds: float = SETTLE_SECONDS) -> set[str]:
     """The landing files (relative names) not seen before or changed since, and settled."""
     return {relative for relative, signature, path in _landing(landing, specs)
-            if seen.get(relative) != signature and now - path.stat().st_mtime >= SETTLE_SECONDS}
+            if seen.get(relative) != signature and now - path.stat().st_mtime >= settle_seconds}
 
 
 def _landing(landing: Path, specs):
@@ -52,7 +52,7 @@ def _landing(landing: Path, specs):
 
 
 def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_keys: set[str], specs,
-                     held: frozenset[str] = frozenset()):
+                     held: frozenset[str] = frozenset(), settle_seconds: float = SETTLE_SECONDS):
     """Run requests for landing files not seen before (or changed since), and the updated cursor.
 
     New daily shards of consecutive days share one partition-range run (a first tick over half a
@@ -68,7 +68,7 @@ def landing_requests(landing: Path, seen: dict[str, str], now: float, partition_
     for spec in (s for s in specs if s.configured):
         for path in spec.landing_files(landing):
             relative, signature = path.relative_to(landing).as_posix(), file_signature(path)
-            if seen.get(relative) == signature or now - path.stat().st_mtime < SETTLE_SECONDS:
+            if seen.get(relative) == signature or now - path.stat().st_mtime < settle_seconds:
                 continue
             seen[relative] = signature
             if relative in held:
@@ -147,8 +147,12 @@ def build_landing_files_sensor(job, specs, settings: Settings):
         if not landing.is_dir():
             return SkipReason(f"no landing folder at {landing}")
         seen = json.loads(context.cursor) if context.cursor else {}
+        import duckdb  # late: DuckDB is not needed to load the definitions
+
         now = time.time()
-        candidates = changed_files(landing, seen, now, specs)
+        # never request a file the run would reject as still being written (Settings.settle_seconds)
+        settle = max(SETTLE_SECONDS, paths.settle_seconds)
+        candidates = changed_files(landing, seen, now, specs, settle)
         try:
             # A file the warehouse already holds, with this content and mapping, is not loaded
             # again (a fresh cursor, a touched file): the same question `mot run` asks first.
@@ -156,7 +160,8 @@ def build_landing_files_sensor(job, specs, settings: Settings):
         except duckdb.Error as exc:
             return SkipReason(f"the warehouse is busy ({str(exc).splitlines()[0]}): looked again at the next tick")
         keys = set(partitions.get_partition_keys(dynamic_partitions_store=context.instance))
-        requests, seen, skipped = landing_requests(landing, seen, now, keys, specs, held=frozenset(candidates - new))
+        requests, seen, skipped = landing_requests(landing, seen, now, keys, specs, held=frozenset(candidates - new),
+                                                   settle_seconds=settle)
         if skipped:
             context.log.warning(f"shards outside the daily partitions, not ingested: {', '.join(skipped)}")
         if not requests:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 from ..settings import PostgresServer
 

@@ -20,8 +20,10 @@ import socket
 import uuid
 from urllib.parse import urlparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 RAW_SCHEMAS = ("raw", "ingest")
 MARTS_SCHEMA = "marts"

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 
 from .config import TableSpec
-from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected, Staged, is_gzip, open_bytes,
-                      mapped_columns, one_file_at_a_time, sql_path, sql_text)
+from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, MAX_LINE_BYTES, RAW_RECORD_LIMIT, STAGED, FileRejected,
+                      OneFileAtATime, Scratch, Staged, is_gzip, mapped_columns, open_bytes, sql_path, sql_text)
 
 # Bounded work: a field (a line, for a record) past MAX_LINE_BYTES, or a header of more than
 # MAX_COLUMNS names, rejects the file at once with its line number instead of buffering gigabytes or
@@ -31,8 +31,14 @@ SURROGATES = re.compile("[\udc80-\udcff]")
 REPLACED = re.compile("\ufffd")
 
 
-def _stage_csv(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) -> tuple[str, Staged]:
-    normalised = scratch / "rows.csv"
+class CsvStager(OneFileAtATime):
+    """A CSV export, rewritten as plain UTF-8 CSV in the scratch folder and read back by DuckDB."""
+
+    def stage_one(self, conn, spec: TableSpec, path: Path, relative: str, scratch: Scratch) -> tuple[str, Staged]:
+        return _stage_csv(spec, path, relative, scratch.folder / "rows.csv")
+
+
+def _stage_csv(spec: TableSpec, path: Path, relative: str, normalised: Path) -> tuple[str, Staged]:
     staged = Staged()
     with _open_text(path, spec.csv.encoding, staged) as handle, \
             open(normalised, "w", newline="", encoding="utf-8") as target:
@@ -80,8 +86,6 @@ def _stage_csv(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) 
             select {sql_text(relative)} as _source_file, {', '.join(STAGED)}, {', '.join(selects)} from src"""
     return query, staged
 
-
-stage_csv = one_file_at_a_time(_stage_csv)
 
 
 def _dialect(options) -> dict:

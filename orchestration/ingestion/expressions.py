@@ -30,9 +30,10 @@ import re
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
 FUNCTIONS = frozenset({
     "concat", "concat_ws", "coalesce", "nullif", "trim", "ltrim", "rtrim", "lower", "upper", "left", "right",
@@ -111,6 +112,8 @@ def _closed_connection() -> duckdb.DuckDBPyConnection:
     again): parsing and trial evaluation of mapping expressions happen there. Made on first use."""
     conn = getattr(_closed, "conn", None)
     if conn is None:
+        import duckdb  # late: DuckDB is not needed to load the definitions (mapping files without expressions)
+
         conn = _closed.conn = duckdb.connect(config={"enable_external_access": False, "lock_configuration": True})
     return conn
 
@@ -310,6 +313,8 @@ def check(expr: str, condition: bool = False) -> None:
     names = columns_of(expr)
     relation = ", ".join(f"cast(null as varchar) as c{i}" for i in range(len(names))) or "1 as c"
     sql = render(expr, lambda name: f"c{names.index(name)}")
+    import duckdb
+
     # the trial runs where no file can be read, whatever the expression turned out to be
     try:
         kind = _closed_connection().execute(f"describe select ({sql}) as v from (select {relation})").fetchone()[1]

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from .config import TableSpec
-from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, PSEUDO_COLUMNS, RAW_RECORD_LIMIT, FileRejected, Staged, StagedBatch,
-                      is_gzip, mapped_columns, missing_message, one_file_at_a_time, sql_identifier, sql_path, sql_text)
+from .staging import (EXTRA_COLUMN, FILE_NAME_COLUMN, PSEUDO_COLUMNS, FileRejected, OneFileAtATime, Scratch, Staged,
+                      StagedBatch, Stager, is_gzip, mapped_columns, missing_message, sql_identifier, sql_path, sql_text)
 
 GA4_PARAMS = ("STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, double_value VARCHAR, "
               "float_value VARCHAR))[]")
@@ -28,15 +28,22 @@ DRIFT_SAMPLE = 1000  # lines looked at for fields the mapping does not know, or 
 # load scans many files at once: 16 MiB is ~10,000 GA4 events on one line.
 MAX_JSON_LINE_BYTES = 16 * 1024 * 1024
 SAMPLED_TOGETHER = 8  # files whose first lines are read by one query (each holds its scan buffer)
-CLEAN_PATH_COLUMN = "_mot_path"  # the file a row of `_clean` came from
+CLEAN_PATH_COLUMN = "_mot_path"  # the file a row read by _read_clean came from
 
 
 def json_path(dotted: str) -> str:
     return "$." + ".".join('"' + part.replace('"', "").replace("'", "") + '"' for part in dotted.split("."))
 
 
-def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: Path,
-                 line_counts: dict[Path, int] | None = None) -> StagedBatch:
+class NdjsonStager(Stager):
+    """JSON lines files, many per load."""
+
+    def stage(self, conn, spec, files, scratch, *, line_counts) -> StagedBatch:
+        return stage_ndjson(conn, spec, files, scratch, line_counts)
+
+
+def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: Scratch,
+                 line_counts: dict[Path, int]) -> StagedBatch:
     """All the files in one query. Clean files are read by DuckDB's JSON reader straight into typed
     columns (see _read_clean); the others line by line: each file's lines are read (in parallel) and
     numbered by their own scan, then every line is parsed once, whichever file it came from."""
@@ -66,50 +73,56 @@ def stage_ndjson(conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: 
     if not loadable:
         return batch
     queries = []
-    clean = _read_clean(conn, spec, loadable, line_counts or {}, batch)
+    clean_table = scratch.table("clean")
+    clean = _read_clean(conn, spec, loadable, line_counts, clean_table)
     if clean:
-        queries.append(_clean_records_query(spec, clean))
+        queries.append(_clean_records_query(spec, clean, clean_table))
+        # a clean file's rows carry no raw record: a quarantined row's line is read back from here
+        batch.raw_lines = {relative: f"(select ordinality as n, line from {_line_reader(path)} with ordinality)"
+                           for relative, (path, _) in clean.items()}
     loadable = [item for item in loadable if item[2] not in clean]
     if loadable:
-        queries.append(_read_lines(conn, spec, loadable, batch))
+        queries.append(_read_lines(conn, spec, loadable, scratch))
     batch.query = " union all ".join(f"({query})" for query in queries)
     return batch
 
 
-def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], batch: StagedBatch) -> str:
+def _read_lines(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], scratch: Scratch) -> str:
     """Stage files line by line: the query over their records."""
+    lines = scratch.table("lines")
+    # each file's unreadable lines (and DuckDB's record of its scan), as read_csv keeps them
+    reject_tables = {i: (scratch.table("line_rejects"), scratch.table("line_reject_scans")) for i, _, _ in loadable}
     # The lines are read file by file (each scan numbers its own lines), into one table that the
     # parse then reads with every thread: parsing inside each small file's scan would run on one.
     conn.execute(
-        "create or replace temp table _lines as "
+        f"create or replace temp table {lines} as "
         + " union all ".join(
             f"""select {sql_text(relative)} as _source_file, {sql_text(path.name)} as _file_name,
                        ordinality as _line_number, line
-                from {_line_reader(path, i)} with ordinality"""
+                from {_line_reader(path, reject_tables[i])} with ordinality"""
             for i, path, relative in loadable
         )
     )
-    batch.cleanup.append("drop table if exists _lines")
-    for i, _, _ in loadable:
-        batch.cleanup += [f"drop table if exists _line_rejects_{i}", f"drop table if exists _line_reject_scans_{i}"]
     counts = conn.execute(
-        " union all ".join(f"select {i}, count(*) from _line_rejects_{i}" for i, _, _ in loadable)
+        " union all ".join(f"select {i}, count(*) from {reject_tables[i][0]}" for i, _, _ in loadable)
     ).fetchall()
     unreadable = [(i, relative) for (i, n), (_, _, relative) in zip(counts, loadable) if n]
     # A line DuckDB could not read (bad encoding) is missing from its scan, which numbered the
     # lines after it one too low; the line itself is staged with its reason.
     for i, relative in unreadable:
+        rejected = reject_tables[i][0]
         conn.execute(
-            f"""update _lines set _line_number = _line_number + (
-                    select count(*) from (select line, row_number() over (order by line) as nth from _line_rejects_{i}) r
-                    where r.line - r.nth < _lines._line_number)
+            f"""update {lines} set _line_number = _line_number + (
+                    select count(*) from (select line, row_number() over (order by line) as nth from {rejected}) r
+                    where r.line - r.nth < {lines}._line_number)
                 where _source_file = {sql_text(relative)}"""
         )
     rejects = " union all ".join(
-        f"select {sql_text(relative)}, line, csv_line, error_message from _line_rejects_{i}" for i, relative in unreadable
+        f"select {sql_text(relative)}, line, csv_line, error_message from {reject_tables[i][0]}"
+        for i, relative in unreadable
     ) or "select null, null::bigint, null::varchar, null::varchar where false"
-    numbered = """numbered as (
-            select _source_file, _file_name, _line_number, line from _lines
+    numbered = f"""numbered as (
+            select _source_file, _file_name, _line_number, line from {lines}
             where line is not null and trim(line, ' ' || chr(9) || chr(13)) <> ''
         )"""
     return _records_query(spec, numbered, "_file_name", rejects)
@@ -161,17 +174,17 @@ def _struct_type(nested: dict) -> str:
 
 
 def _read_clean(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], line_counts: dict[Path, int],
-                batch: StagedBatch) -> dict[str, tuple[Path, int]]:
-    """Read the plain (not gzipped) files with DuckDB's JSON reader into `_clean`, typed as the mapping
+                table: str) -> dict[str, tuple[Path, int]]:
+    """Read the plain (not gzipped) files with DuckDB's JSON reader into `table`, typed as the mapping
     needs, which is several times faster than reading lines and parsing them; return the files that
     proved clean (relative name -> path and the rowid of their first row).
 
     A file is clean when the reader gave one row per line and no row came back empty (an unreadable,
     blank or non-object line, or one without any mapped field): its row n is its line n, since
     DuckDB keeps insertion order. The other files are staged line by line, where each bad line
-    gets its reason. Only a quarantined row of a clean file needs its raw line: read back after the
-    checks. Fields the mapping does not know are not read here, so a table that keeps them
-    (extra: keep) is always staged line by line."""
+    gets its reason. Only a quarantined row of a clean file needs its raw line: the loader reads it
+    back after the checks (StagedBatch.raw_lines). Fields the mapping does not know are not read
+    here, so a table that keeps them (extra: keep) is always staged line by line."""
     types = _reader_types(spec)
     candidates = [(path, relative) for _, path, relative in loadable
                   if path in line_counts and not is_gzip(path)]
@@ -181,19 +194,18 @@ def _read_clean(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], li
     paths = "[" + ", ".join(f"'{sql_path(path)}'" for path, _ in candidates) + "]"
     try:
         conn.execute(
-            f"""create or replace temp table _clean as
+            f"""create or replace temp table {table} as
                 select * from read_json({paths}, format = 'newline_delimited', columns = {columns},
                                         filename = '{CLEAN_PATH_COLUMN}', ignore_errors = true)"""
         )
     except duckdb.Error:
         return {}  # e.g. bytes that are not UTF-8: the line reader says which line
-    batch.cleanup.append("drop table if exists _clean")
     empty = " and ".join(f"{sql_identifier(name)} is null" for name in types)
     stats = {
         path: (rows, empty_rows, first)
         for path, rows, empty_rows, first in conn.execute(
             f"""select {CLEAN_PATH_COLUMN}, count(*), count(*) filter (where {empty}), min(rowid)
-                from _clean group by 1"""
+                from {table} group by 1"""
         ).fetchall()
     }
     clean = {}
@@ -201,12 +213,11 @@ def _read_clean(conn, spec: TableSpec, loadable: list[tuple[int, Path, str]], li
         rows, empty_rows, first = stats.get(str(path), (0, 0, 0))
         if rows and rows == line_counts[path] and not empty_rows:
             clean[relative] = (path, first)
-    batch.after.append(lambda conn: _raw_lines_of_quarantined(conn, clean))
     return clean
 
 
-def _clean_records_query(spec: TableSpec, clean: dict[str, tuple[Path, int]]) -> str:
-    """The staged records of clean files, from `_clean`: the same columns _records_query gives."""
+def _clean_records_query(spec: TableSpec, clean: dict[str, tuple[Path, int]], table: str) -> str:
+    """The staged records of clean files, from `table` (_read_clean): the same columns _records_query gives."""
     paths, params, _ = _mapped_fields(spec)
     types = _reader_types(spec)
 
@@ -231,39 +242,30 @@ def _clean_records_query(spec: TableSpec, clean: dict[str, tuple[Path, int]]) ->
                        cast(c.rowid - f._first + 1 as varchar) as _line_number, cast(null as varchar) as _raw_record,
                        cast(null as varchar) as _structural, cast(null as varchar) as "{EXTRA_COLUMN}",
                        {', '.join(fields) or 'null as "s:"'}
-                from (select *, rowid, {params_sql} as _params from _clean) as c
+                from (select *, rowid, {params_sql} as _params from {table}) as c
                 join (values {files}) as f(_path, _source_file, _file_name, _first) on c.{CLEAN_PATH_COLUMN} = f._path
             )"""
     return f"with {src}\n" + _final_select(spec, "_file_name")
 
 
-def _raw_lines_of_quarantined(conn, clean: dict[str, tuple[Path, int]]) -> None:
-    """A quarantined row keeps its raw line: read back from the clean files that have one."""
-    conn.execute("drop table if exists _clean")  # all in `_checked` now
-    for (relative,) in conn.execute(
-        "select distinct _source_file from _checked where _reason is not null and _raw_record is null "
-        "and list_contains(?, _source_file)", [list(clean)]
-    ).fetchall():
-        conn.execute(
-            f"""update _checked set _raw_record = left(l.line, {RAW_RECORD_LIMIT})
-                from (select ordinality as n, line from {_line_reader(clean[relative][0])} with ordinality) as l
-                where _checked._source_file = ? and _checked._reason is not null
-                  and cast(_checked._line_number as bigint) = l.n""",
-            [relative],
-        )
-
-
-def _line_reader(path: Path, i: int | None = None) -> str:
-    """read_csv of a JSON lines file as one text column; unreadable lines kept in `_line_rejects_<i>`,
-    or skipped when no `i` is given (a sample)."""
+def _line_reader(path: Path, rejects: tuple[str, str] | None = None) -> str:
+    """read_csv of a JSON lines file as one text column; unreadable lines kept in the tables
+    `rejects` names (rejected lines, scans), or skipped when none are given (a sample)."""
     compression = ", compression = 'gzip'" if is_gzip(path) else ""
-    errors = ("ignore_errors = true" if i is None else
-              f"store_rejects = true, rejects_table = '_line_rejects_{i}', rejects_scan = '_line_reject_scans_{i}'")
+    errors = ("ignore_errors = true" if rejects is None else
+              f"store_rejects = true, rejects_table = '{rejects[0]}', rejects_scan = '{rejects[1]}'")
     return (f"read_csv('{sql_path(path)}', columns = {{'line': 'VARCHAR'}}, header = false, auto_detect = false, "
             f"delim = '', quote = '', escape = '', max_line_size = {MAX_JSON_LINE_BYTES}, {errors}{compression})")
 
 
-def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Path) -> tuple[str, Staged]:
+class ParquetStager(OneFileAtATime):
+    """A Parquet file, each row read as a JSON object (so nested records read as in JSON lines)."""
+
+    def stage_one(self, conn, spec: TableSpec, path: Path, relative: str, scratch: Scratch) -> tuple[str, Staged]:
+        return _stage_parquet(conn, spec, path, relative)
+
+
+def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str) -> tuple[str, Staged]:
     try:
         names = [row[0] for row in conn.execute(f"describe select * from read_parquet('{sql_path(path)}')").fetchall()]
     except duckdb.Error as exc:
@@ -283,8 +285,6 @@ def _stage_parquet(conn, spec: TableSpec, path: Path, relative: str, scratch: Pa
     _check_fields(spec, seen, top_level, staged)
     return _records_query(spec, numbered, "_file_name"), staged
 
-
-stage_parquet = one_file_at_a_time(_stage_parquet)
 
 
 def parquet_fields(conn, spec: TableSpec, path: Path) -> list[str] | None:

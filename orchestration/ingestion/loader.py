@@ -39,10 +39,10 @@ from pathlib import Path
 import duckdb
 
 from .config import RAW_TYPES, ColumnSpec, TableSpec
-from .csv_staging import csv_header, same_name, stage_csv
-from .json_staging import parquet_fields, stage_ndjson, stage_parquet
-from .staging import (EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, StagedBatch, file_facts, gzip_problem, sql_text,
-                      unknown_names)
+from .csv_staging import CsvStager, csv_header, same_name
+from .json_staging import NdjsonStager, ParquetStager, parquet_fields
+from .staging import (EXTRA_COLUMN, RAW_RECORD_LIMIT, SKIP_COLUMN, Scratch, StagedBatch, Stager, file_facts,
+                      gzip_problem, sql_text, unknown_names)
 
 RAW_SCHEMA = "raw"
 META_SCHEMA = "ingest"
@@ -68,7 +68,8 @@ LOADED = ("loaded", "replaced")
 WITHDRAWN = "withdrawn"
 UNDECODABLE = "invalid UTF-8"  # the CSV stager's structural reason for a row whose bytes are not UTF-8  # the file left the table: its rows left raw
 BATCH_BYTES = 1 << 30
-STAGERS = {"csv": stage_csv, "ndjson": stage_ndjson, "parquet": stage_parquet}
+STAGERS: dict[str, Stager] = {"csv": CsvStager(), "ndjson": NdjsonStager(), "parquet": ParquetStager()}
+CHECKED = "_checked"  # the loader's table of staged rows with their verdicts, for one batch
 # An ISO timestamp that carries its own offset is converted to the source's local time, so that
 # staging's one conversion (source time zone -> UTC) is right for every row.
 OFFSET_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*(Z|[+-]\d{2}(:?\d{2})?)$"
@@ -471,10 +472,11 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
     load_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     reports = {report.source_file: report for _, report in batch}
-    with tempfile.TemporaryDirectory(prefix="mot-ingest-") as scratch:
-        staged = STAGERS[spec.format](conn, spec, [(path, report.source_file) for path, report in batch],
-                                      Path(scratch), line_counts=line_counts)
+    with tempfile.TemporaryDirectory(prefix="mot-ingest-") as folder:
+        scratch = Scratch(Path(folder))
         try:
+            staged = STAGERS[spec.format].stage(conn, spec, [(path, report.source_file) for path, report in batch],
+                                                scratch, line_counts=line_counts)
             for relative, reason in staged.rejected.items():
                 kept = "; the rows loaded before from this file are kept" if relative in latest else ""
                 report = reports.pop(relative)
@@ -496,7 +498,7 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                     f"and mapping is not distinct from ?",
                     [spec.raw_table, files, spec.mapping_name],
                 )
-                counts = _load_typed(conn, spec, staged, {r: reports[r].file_checksum for r in files},
+                counts = _load_typed(conn, spec, staged, scratch, {r: reports[r].file_checksum for r in files},
                                      load_id, loaded_at)
                 for relative, report in reports.items():
                     (report.rows_read, report.rows_loaded, report.rows_quarantined, report.rows_skipped,
@@ -517,9 +519,7 @@ def _load_batch(conn, spec: TableSpec, batch: list[tuple[Path, FileReport]], lat
                     pass
                 raise
         finally:
-            for statement in staged.cleanup:
-                conn.execute(statement)
-            conn.execute("drop table if exists _checked")
+            _drop_tables(conn, [*scratch.tables, CHECKED])
 
 
 def _with_counts(spec: TableSpec, report: FileReport, dst_ambiguous: int = 0, undecodable: int = 0) -> str:
@@ -569,13 +569,16 @@ def _typed(column: ColumnSpec, spec: TableSpec) -> str:
     lies within -14:00..+14:00, an hour of 24 is refused (a cast reads 24:00 as the next midnight),
     and a local time that does not exist in the source's time zone (the hour skipped when DST
     begins) is refused too. A local time that exists twice (the hour repeated when DST ends) is
-    loaded as its second occurrence (standard time) and counted in the file's load_log message.
+    loaded as its second occurrence (standard time), which is how staging converts it to UTC, and
+    counted in the file's load_log message; a value whose own offset says it is the first
+    occurrence is refused, as raw keeps local times and that instant has no local time of its own.
     """
     ref = f'"{column.name}"'
     if column.type == "timestamp":
         local = _local_timestamp(ref, spec)
         if _has_dst(spec.timezone):
-            return f"case when {_dst_gap(local, spec)} then null else {local} end"
+            return (f"case when {_dst_gap(local, spec)} or {_first_of_twice(ref, local, spec)} then null "
+                    f"else {local} end")
         return local
     if column.type == "date":
         return f"coalesce(cast(try_strptime({ref}, {_sql_list(spec.date_formats)}) as date), try_cast({ref} as date))"
@@ -616,6 +619,14 @@ def _dst_gap(local: str, spec: TableSpec) -> str:
     return f"(timezone('{zone}', timezone('{zone}', {local})) <> {local})"
 
 
+def _first_of_twice(ref: str, local: str, spec: TableSpec) -> str:
+    """True for a value with its own offset whose local time the zone has twice and which is the
+    first of the two (summer time): read back from raw as a local time it would be the second, an
+    hour later in UTC."""
+    return (f"coalesce(regexp_matches({ref}, '{OFFSET_PATTERN}') "
+            f"and timezone('{spec.timezone}', {local}) <> try_cast({ref} as timestamptz), false)")
+
+
 def _dst_overlap(local: str, spec: TableSpec) -> str:
     """True when the local time exists twice in the zone (an hour earlier in UTC reads the same)."""
     zone = spec.timezone
@@ -652,23 +663,49 @@ def _failure(column: ColumnSpec, spec: TableSpec) -> str:
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a boolean'")
     elif column.type != "text":
         if column.type == "timestamp" and _has_dst(spec.timezone):
-            checks.append(f"when {ref} is not null and {_dst_gap(_local_timestamp(ref, spec), spec)} "
+            local = _local_timestamp(ref, spec)
+            checks.append(f"when {ref} is not null and {_dst_gap(local, spec)} "
                           f"then '{column.name}: ''' || left({ref}, 80) || ''' does not exist in {spec.timezone} "
                           f"(the hour skipped when daylight saving time begins)'")
+            checks.append(f"when {ref} is not null and {_first_of_twice(ref, local, spec)} "
+                          f"then '{column.name}: ''' || left({ref}, 80) || ''' is the first of two moments with "
+                          f"the same local time in {spec.timezone} (the hour repeated when daylight saving time "
+                          f"ends); raw keeps local times, which would read it as the second, an hour later'")
         checks.append(f"when {ref} is not null and {_typed(column, spec)} is null "
                       f"then '{column.name}: ''' || left({ref}, 80) || ''' is not a valid {column.type}'")
     return f"case {' '.join(checks)} end" if checks else "null"
 
 
-def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str, str], load_id: str,
-                loaded_at: datetime) -> dict[str, tuple[int, int, int]]:
+def _drop_tables(conn, names: list[str]) -> None:
+    for name in names:
+        conn.execute(f"drop table if exists {name}")
+
+
+def _raw_lines_of_quarantined(conn, raw_lines: dict[str, str]) -> None:
+    """A quarantined row whose staging left its raw record out gets its line, read back from the
+    file's lines (StagedBatch.raw_lines); only files with such a row are read."""
+    for (relative,) in conn.execute(
+        f"select distinct _source_file from {CHECKED} where _reason is not null and _raw_record is null "
+        "and list_contains(?, _source_file)", [list(raw_lines)]
+    ).fetchall():
+        conn.execute(
+            f"""update {CHECKED} set _raw_record = left(l.line, {RAW_RECORD_LIMIT})
+                from {raw_lines[relative]} as l
+                where {CHECKED}._source_file = ? and {CHECKED}._reason is not null
+                  and cast({CHECKED}._line_number as bigint) = l.n""",
+            [relative],
+        )
+
+
+def _load_typed(conn, spec: TableSpec, staged: StagedBatch, scratch: Scratch, checksums: dict[str, str],
+                load_id: str, loaded_at: datetime) -> dict[str, tuple[int, int, int]]:
     """Check the staged rows in one pass, then move them into quarantine or the raw table; return
     (read, loaded, quarantined, skipped, loaded rows repeating a declared id) per file. Only a
     quarantined row keeps its raw record; a row the `where:` skips is neither checked nor kept."""
     failures = [_failure(c, spec) for c in spec.columns]
     first_column = " ".join(f"when ({f}) is not null then '{c.name}'" for c, f in zip(spec.columns, failures))
     conn.execute(
-        f"""create or replace temp table _checked as
+        f"""create or replace temp table {CHECKED} as
             with staged as (
                 -- a row whose structure is bad is quarantined: its `where:` cannot be evaluated
                 select * replace (_structural is null and coalesce("{SKIP_COLUMN}", false) as "{SKIP_COLUMN}")
@@ -686,8 +723,8 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
                               as _raw_record)
             from reasoned"""
     )
-    for step in staged.after:
-        step(conn)
+    _drop_tables(conn, scratch.tables)  # all in CHECKED now: free their memory before the inserts
+    _raw_lines_of_quarantined(conn, staged.raw_lines)
     files = _sql_list(checksums)
     digests = _sql_list(checksums.values())
     checksum = f"map_from_entries(list_zip({files}, {digests}))[_source_file]"
@@ -696,7 +733,7 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
                 line_number, column_name, reason, raw_record, quarantined_at, mapping)
             select ?, ?, _source_file, {checksum}, cast(_row_number as bigint), cast(_line_number as bigint),
                    _column, _reason, _raw_record, ?, ?
-            from _checked where _reason is not null""",
+            from {CHECKED} where _reason is not null""",
         [load_id, spec.raw_table, loaded_at, spec.mapping_name],
     )
     typed = [_typed(c, spec) for c in spec.columns]
@@ -707,7 +744,7 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
     conn.execute(
         f"""insert into {RAW_SCHEMA}.{spec.raw_table} ({names})
             select {', '.join(typed)}
-            from _checked where _reason is null and not "{SKIP_COLUMN}"
+            from {CHECKED} where _reason is null and not "{SKIP_COLUMN}"
             """,
         [loaded_at, spec.timezone, load_id, spec.mapping_name],
     )
@@ -717,7 +754,9 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
     repeats = (f"count({key}) filter (where {loaded}) - count(distinct {key}) filter (where {loaded})"
                if key else "0")
     stamps = [c for c in spec.columns if c.type == "timestamp"] if _has_dst(spec.timezone) else []
-    twice = " or ".join(f"coalesce({_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
+    # a value with its own offset is one exact moment (or refused above): only a bare local time is read as a guess
+    twice = " or ".join(f"coalesce(not regexp_matches({chr(34) + c.name + chr(34)}, '{OFFSET_PATTERN}') and "
+                        f"{_dst_overlap(_local_timestamp(chr(34) + c.name + chr(34), spec), spec)}, false)"
                         for c in stamps) or "false"
     return {
         relative: (read, read - quarantined - skipped, quarantined, skipped, duplicates, (ambiguous, undecodable))
@@ -726,6 +765,6 @@ def _load_typed(conn, spec: TableSpec, staged: StagedBatch, checksums: dict[str,
                        count(*) filter (where "{SKIP_COLUMN}"), {repeats},
                        count(*) filter (where {loaded} and ({twice})),
                        count(*) filter (where _structural = '{UNDECODABLE}')
-                from _checked group by 1"""
+                from {CHECKED} group by 1"""
         ).fetchall()
     }

@@ -5,6 +5,13 @@ with its file, row and line number, the raw record, a structural reason when the
 read, every canonical column as trimmed text (NULL when empty), computed by the mapping (value maps
 applied), and `_skip`, true when the mapping's `where:` does not hold for the row. The loader checks
 and loads that query's rows in one pass.
+
+The interface between the two is `Stager`: one call, `stage(conn, spec, files, scratch)`, returns a
+`StagedBatch`, which is data only (SQL text, notes, rejections). The loader owns everything around
+the call: the scratch folder and the names of the temporary tables a stager may need (`Scratch`),
+dropping them, and the table of checked rows it builds from the query. A stager that leaves a row's
+raw record out of its query (to read fast) says where the lines are (`StagedBatch.raw_lines`); the
+loader reads back only those of quarantined rows.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import io
 import os
 import zlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -51,25 +59,54 @@ class StagedBatch:
     notes: dict[str, list[str]] = field(default_factory=dict)  # file -> notes for its report
     extra_columns: dict[str, list[str]] = field(default_factory=dict)
     rejected: dict[str, str] = field(default_factory=dict)  # file -> why it cannot be loaded at all
-    after: list[Callable] = field(default_factory=list)  # steps (of the connection) once `_checked` is built
-    cleanup: list[str] = field(default_factory=list)
+    # file -> SQL of a relation (n, line): the file's lines, numbered from 1, for files whose staged
+    # rows carry no raw record (a quarantined row gets its line from there, after the checks)
+    raw_lines: dict[str, str] = field(default_factory=dict)
 
 
-def one_file_at_a_time(stage_one):
-    """A stager of one file (returning its query and Staged) as a stager of a batch of one."""
+class Scratch:
+    """What one staging may use besides the connection, handed out and cleaned up by the loader: a
+    folder for intermediate files, and temporary tables under names the loader gives (and drops)."""
 
-    def stage(conn, spec, files: list[tuple[Path, str]], scratch: Path, **_) -> StagedBatch:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.tables: list[str] = []
+
+    def table(self, role: str) -> str:
+        """The name of a temporary table for `role` (a plain word), unique within this load."""
+        name = f"_stage_{len(self.tables)}_{role}"
+        self.tables.append(name)
+        return name
+
+
+class Stager(ABC):
+    """How one file format becomes staged rows (see the module docstring)."""
+
+    @abstractmethod
+    def stage(self, conn, spec: TableSpec, files: list[tuple[Path, str]], scratch: Scratch, *,
+              line_counts: dict[Path, int]) -> StagedBatch:
+        """Stage `files` (path, name relative to the landing folder) of one mapping; `line_counts`
+        holds each file's number of lines, read while its checksum was."""
+
+
+class OneFileAtATime(Stager):
+    """A format whose files are staged one per load: `stage_one` returns the file's query and its
+    Staged notes, or raises FileRejected."""
+
+    def stage(self, conn, spec, files, scratch, *, line_counts) -> StagedBatch:
         (path, relative), = files
         batch = StagedBatch()
         try:
-            query, staged = stage_one(conn, spec, path, relative, scratch)
+            query, staged = self.stage_one(conn, spec, path, relative, scratch)
         except FileRejected as exc:
             batch.rejected[relative] = str(exc)
             return batch
         batch.query, batch.notes[relative], batch.extra_columns[relative] = query, staged.notes, staged.extra_columns
         return batch
 
-    return stage
+    @abstractmethod
+    def stage_one(self, conn, spec: TableSpec, path: Path, relative: str, scratch: Scratch) -> tuple[str, Staged]:
+        ...
 
 
 GLOB_CHARACTERS = "*?["

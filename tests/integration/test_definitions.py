@@ -66,6 +66,23 @@ def test_loading_the_definitions_reads_the_prepared_manifest_in_under_3_seconds(
     assert manifest.stat().st_mtime_ns == before, "loading the definitions re-parsed the dbt project"
 
 
+def test_loading_the_definitions_imports_no_library_only_a_run_needs(tmp_path):
+    """DuckDB, Great Expectations, pandas and Altair are imported by the steps that use them: a code
+    location (or `dagster definitions validate`) loading the definitions pays for none of them."""
+    script = (
+        "import sys\n"
+        "from orchestration.definitions import defs\n"
+        "defs.resolve_asset_graph(); defs.resolve_all_job_defs()\n"
+        "late = ('duckdb', 'great_expectations', 'pandas', 'altair')\n"
+        "print('LOADED', *sorted(m for m in late if m in sys.modules))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                               env={**env, "DAGSTER_HOME": str(tmp_path)})
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.split("LOADED")[-1].split() == []
+
+
 def test_dbt_models_are_grouped_by_folder_and_every_source_is_an_ingestion_asset():
     import json
 

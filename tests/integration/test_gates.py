@@ -12,7 +12,7 @@ import duckdb
 from click.testing import CliRunner
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from orchestration import gate_report, quality
+from orchestration import gate_report, quality, summary
 from orchestration.defs.checks import mart_checks, raw_checks
 from orchestration.cli import main
 from orchestration.defs.dbt import moments_dbt_assets
@@ -94,6 +94,9 @@ def test_a_failing_mart_check_blocks_publish(baseline, tmp_path):
     assert "published__marts" not in started_steps(result)
     assert digest(published) == before
     report = gate_report.build(result.all_events, result.run_id)
+    # the run says plainly that it did not publish, and what BI reads instead
+    assert report["published"] is False and "publish: SKIPPED" in gate_report.render(report)
+    assert "NOT published by this night" in summary.render(settings, published_now=False)
     [check] = report["failed_checks"]
     assert (check["check"], check["table"]) == ("gx_mart_suite", "marts.mart_speed_to_lead")
     rate = next(f for f in check["failures"] if f["column"] == "fmot_rate")
@@ -133,6 +136,7 @@ def test_a_failing_error_severity_dbt_test_blocks_publish(baseline, tmp_path):
 def test_every_suite_passes_on_an_uninterrupted_night(baseline):
     report = gate_report.read_last(baseline.root / "reports")
     assert report["status"] == "passed", gate_report.render(report)
+    assert report["published"] is True and "SKIPPED" not in gate_report.render(report)
     assert report["checks_passed"] >= len(mart_checks) + len(raw_checks)  # dbt tests count too
 
 
@@ -155,3 +159,69 @@ def test_volume_against_the_previous_load_stays_within_the_suite_band(tmp_path):
         [failure] = quality.volume_failures(conn, "raw_crm_contacts", "crm_contacts")
     assert failure.severity == band["severity"] == "critical"
     assert failure.rows[0]["rows_loaded"] == shrunk and failure.rows[0]["baseline_rows"] == kept
+
+
+def plant(path, line_number: int, change) -> dict:
+    """Rewrite one line of a landing file through `change`; the line's fields before the change."""
+    lines = path.read_text().splitlines(keepends=True)
+    before = lines[line_number - 1]
+    lines[line_number - 1] = change(before.rstrip("\n")) + "\n"
+    path.write_text("".join(lines))
+    return before
+
+
+def test_one_bad_event_among_many_fails_the_raw_gate_whatever_the_sample(small_sample, tmp_path, monkeypatch, capfd):
+    """One future timestamp among ~27,000 web events and one 30-hour time log fail the gate, named by
+    file and row, though GX sees only one vector (2,048 rows) of each table: the row-level checks
+    run in SQL over every row. A bad contact's row is shown with the person masked."""
+    monkeypatch.setattr(quality, "SAMPLE_ROWS", 2_048)
+    landing = tmp_path / "landing"
+    shutil.copytree(small_sample, landing)
+    shard = sorted((landing / "web").glob("events_*.ndjson"))[len(list((landing / "web").glob("*.ndjson"))) // 2]
+    middle = len(shard.read_text().splitlines()) // 2
+    plant(shard, middle, lambda line: json.dumps({**json.loads(line), "event_timestamp": 4_070_908_800_000_000}))  # 2099
+    time_logs = landing / "crm" / "time_logs.csv"
+    log_row = len(time_logs.read_text().splitlines()) - 7
+    plant(time_logs, log_row + 1, lambda line: ",".join(line.split(",")[:-1] + ["30"]))  # +1: the header line
+    contacts = landing / "crm" / "contacts.csv"
+    person = plant(contacts, 3, lambda line: ",".join(line.split(",")[:-1] + ["1999-12-31 09:00:00"]))
+    name, surname, email, phone = person.split(",")[1:5]
+    settings = settings_for(tmp_path / "night", landing)
+
+    result = run_nightly(settings)
+
+    assert not result.success
+    assert "moments_dbt_assets" not in started_steps(result)
+    report = gate_report.build(result.all_events, result.run_id)
+    gate_report.write(settings.reports_dir, report)
+    checks = {c["table"]: c for c in report["failed_checks"]}
+    assert set(checks) == {"raw.web_events", "raw.crm_time_logs", "raw.crm_contacts"}, gate_report.render(report)
+
+    def failure(table: str, column: str) -> dict:
+        [found] = [f for f in checks[table]["failures"]
+                   if f["column"] == column and f["expectation"] == "expect_column_values_to_be_between"]
+        assert found["severity"] == "critical" and found["unexpected_count"] == 1, found
+        [row] = found["sample_rows"]
+        return row
+
+    event = failure("raw.web_events", "event_timestamp_micros")
+    assert (event["_source_file"], event["_row_number"]) == (f"web/{shard.name}", middle)
+    assert event["event_timestamp_micros"] == 4_070_908_800_000_000
+    log = failure("raw.crm_time_logs", "hours")
+    assert (log["_source_file"], log["_row_number"], log["hours"]) == ("crm/time_logs.csv", log_row, 30.0)
+    contact = failure("raw.crm_contacts", "created_at")
+    assert contact["created_at"].startswith("1999-12-31")
+    assert contact["first_name"] == contact["last_name"] == contact["email"] == contact["phone"] == quality.MASK
+    [web] = [c for c in result.get_asset_check_evaluations() if c.asset_key.path == ["raw", "web_events"]]
+    assert web.metadata["rows_checked"].value > 25_000  # every event, not the GX sample
+
+    from dagster._serdes import serialize_value
+
+    printed = capfd.readouterr()
+    # what the run printed, its gate report and GX results, and its events as Dagster's run storage keeps them
+    stored = serialize_value(list(result.all_events))
+    assert "4070908800000000" in stored  # the events do carry the failed rows, so the scan below means something
+    shown = [gate_report.render(report), json.dumps(report), printed.out, printed.err, stored]
+    shown += [p.read_text(errors="replace") for p in settings.reports_dir.rglob("*") if p.suffix in (".json", ".html")]
+    for secret in (name, surname, email, phone):
+        assert secret and not any(secret in text for text in shown), secret

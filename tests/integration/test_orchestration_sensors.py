@@ -27,10 +27,11 @@ def land(landing: Path, relative: str, text: str, age_seconds: float = 60) -> Pa
     return path
 
 
-def tick(instance, landing: Path, cursor: str | None):
+def tick(instance, landing: Path, cursor: str | None, settle_seconds: float = 0.0):
     context = build_sensor_context(
         instance=instance, cursor=cursor, resources={"paths": PathsResource(
-            landing_dir=str(landing), published_path=str(landing / "p.duckdb"), reports_dir=str(landing / "r"))},
+            landing_dir=str(landing), published_path=str(landing / "p.duckdb"), reports_dir=str(landing / "r"),
+            settle_seconds=settle_seconds)},
     )
     return landing_files_sensor(context)
 
@@ -87,6 +88,17 @@ def test_a_file_still_being_written_waits_for_a_later_tick(tmp_path, instance):
     assert not first.run_requests and json.loads(first.cursor) == {}
     land(landing, "web/events_20260107.ndjson", "{}\n", age_seconds=SETTLE_SECONDS + 5)
     assert [r.partition_key for r in tick(instance, landing, first.cursor).run_requests] == ["2026-01-07"]
+
+
+def test_the_sensor_waits_for_the_configured_settle_time_before_it_requests_a_file(tmp_path, instance):
+    """A run requested earlier would only reject the file as still being written (Settings.settle_seconds)."""
+    landing = tmp_path / "landing"
+    land(landing, "web/events_20260107.ndjson", "{}\n", age_seconds=SETTLE_SECONDS + 60)
+    first = tick(instance, landing, None, settle_seconds=300)
+    assert not first.run_requests and json.loads(first.cursor) == {}
+    land(landing, "web/events_20260107.ndjson", "{}\n", age_seconds=305)
+    assert [r.partition_key for r in tick(instance, landing, first.cursor, settle_seconds=300).run_requests] == \
+        ["2026-01-07"]
 
 
 def test_a_shard_outside_the_partitions_is_not_requested(tmp_path, instance):

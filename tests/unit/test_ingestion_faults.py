@@ -14,7 +14,7 @@ import pytest
 from orchestration.ingestion import ingest_table, load_config
 from orchestration.ingestion import loader
 from orchestration.ingestion.csv_staging import MAX_COLUMNS
-from orchestration.ingestion.staging import MAX_LINE_BYTES
+from orchestration.ingestion.staging import MAX_LINE_BYTES, Stager
 
 CONFIG = """\
 sources:
@@ -84,15 +84,16 @@ def test_a_full_disk_rejects_the_file_saying_so(spec, landing, monkeypatch):
     conn = duckdb.connect()
     ingest_table(conn, spec, landing)
     (landing / "crm" / "time_logs.csv").write_text("Owner,Day,Hours\no1,2026-01-02,8\n")
-    stage = loader.STAGERS["csv"]
+    csv_stager = loader.STAGERS["csv"]
 
-    def stage_on_a_full_disk(*args, **kwargs):
-        with open("/dev/full", "w") as full:
-            full.write("x" * 10_000)
-            full.flush()
-        return stage(*args, **kwargs)
+    class StagerOnAFullDisk(Stager):
+        def stage(self, *args, **kwargs):
+            with open("/dev/full", "w") as full:
+                full.write("x" * 10_000)
+                full.flush()
+            return csv_stager.stage(*args, **kwargs)
 
-    monkeypatch.setitem(loader.STAGERS, "csv", stage_on_a_full_disk)
+    monkeypatch.setitem(loader.STAGERS, "csv", StagerOnAFullDisk())
     [report] = ingest_table(conn, spec, landing)
     assert report.status == "rejected"
     assert report.message.startswith("crm/time_logs.csv: could not be loaded: no space left on device (disk full")

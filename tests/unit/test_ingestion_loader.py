@@ -201,6 +201,8 @@ def test_clean_json_lines_files_read_typed_give_what_the_line_reader_gives(tmp_p
         held = conn.execute(
             "select source_file, row_number, line_number, column_name, reason, raw_record from ingest.quarantine"
         ).fetchall()
+        # the loader owns the temporary tables staging used (its scratch and its checked rows): all dropped
+        assert conn.execute("select table_name from duckdb_tables() where temporary").fetchall() == []
         return [(r.source_file, r.rows_read, r.rows_loaded, r.rows_quarantined) for r in reports], raw, held
 
     staged_typed = []

@@ -101,3 +101,32 @@ def test_a_local_time_in_the_dst_overlap_is_loaded_and_noted(tmp_path):
 def test_utc_sources_have_no_dst_checks(tmp_path):
     conn, report, reasons = load(tmp_path, "survey_responses", "id,kind,nps,at\nr1,nps,9,2026-03-29 02:30:00\n")
     assert reasons == {} and report.rows_loaded == 1 and "twice" not in report.message
+
+
+def test_a_new_york_local_time_that_happens_twice_is_noted_and_one_offset_cannot_hide_in_it(tmp_path):
+    """2026-11-01 01:30 happens twice in America/New_York (EDT, then EST). A bare local time is
+    loaded as the second (standard time) and noted; the same moment with its own -05:00 is the same
+    raw value; with -04:00 (or as UTC) it is the first, which raw's local time cannot hold:
+    quarantined, not shifted by an hour."""
+    conn, report, reasons = load(tmp_path, "survey_responses",
+                                 "id,kind,nps,at\n"
+                                 "r1,nps,9,2026-11-01 01:30:00\n"
+                                 "r2,nps,9,2026-11-01T01:30:00-05:00\n"
+                                 "r3,nps,9,2026-11-01T01:30:00-04:00\n"
+                                 "r4,nps,9,2026-11-01T05:30:00Z\n"
+                                 "r5,nps,9,2026-11-01T06:30:00Z\n"
+                                 "r6,nps,9,2026-11-01 03:30:00\n",
+                                 zone="America/New_York")
+    first = ("is the first of two moments with the same local time in America/New_York (the hour repeated "
+             "when daylight saving time ends); raw keeps local times, which would read it as the second, an hour later")
+    assert reasons == {3: f"submitted_at: '2026-11-01T01:30:00-04:00' {first}",
+                       4: f"submitted_at: '2026-11-01T05:30:00Z' {first}"}
+    assert report.rows_loaded == 4
+    assert "1 loaded row(s) have a local time that America/New_York has twice" in report.message, report.message
+    # what staging makes of raw (macros/to_utc.sql, DuckDB): the instant each export meant
+    stored = dict(conn.execute(
+        "select response_id, timezone('UTC', timezone(_source_timezone, submitted_at)) from raw.survey_responses"
+    ).fetchall())
+    utc = lambda text: duckdb.execute(f"select timestamp '{text}'").fetchone()[0]  # noqa: E731
+    assert stored == {"r1": utc("2026-11-01 06:30:00"), "r2": utc("2026-11-01 06:30:00"),
+                      "r5": utc("2026-11-01 06:30:00"), "r6": utc("2026-11-01 08:30:00")}

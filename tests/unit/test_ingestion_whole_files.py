@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from orchestration.cli import main
 from orchestration.ingestion import ingest_table, load_config
 from orchestration.ingestion import loader
-from orchestration.ingestion.staging import gzip_problem, open_bytes
+from orchestration.ingestion.staging import Stager, gzip_problem, open_bytes
 
 CONFIG = """\
 sources:
@@ -125,15 +125,16 @@ def test_a_file_that_changes_while_it_is_read_is_rejected(tmp_path, conn, monkey
     target.write_bytes(writes(5))
     other = target.with_name(target.name.replace("20260105", "20260106"))
     other.write_bytes(writes(7))
-    stage = loader.STAGERS[file_format]
+    stager = loader.STAGERS[file_format]
 
-    def stage_while_a_writer_appends(conn_, spec_, files, scratch, **kw):
-        batch = stage(conn_, spec_, files, scratch, **kw)
-        with open(target, "ab") as handle:  # the writer, still busy
-            handle.write(writes(1))
-        return batch
+    class StagerWhileAWriterAppends(Stager):
+        def stage(self, conn_, spec_, files, scratch, **kw):
+            batch = stager.stage(conn_, spec_, files, scratch, **kw)
+            with open(target, "ab") as handle:  # the writer, still busy
+                handle.write(writes(1))
+            return batch
 
-    monkeypatch.setitem(loader.STAGERS, file_format, stage_while_a_writer_appends)
+    monkeypatch.setitem(loader.STAGERS, file_format, StagerWhileAWriterAppends())
     reports = {r.source_file: r for r in ingest_table(conn, spec, tmp_path / "landing")}
     changed = reports[target.relative_to(tmp_path / "landing").as_posix()]
     assert changed.status == "rejected" and "changed (size or modification time) while it was read" in changed.message
