@@ -38,28 +38,25 @@ def test_the_graph_connects_landing_files_to_the_published_marts():
     assert defs.resolve_schedule_def("nightly").cron_schedule
 
 
-def test_loading_the_definitions_reads_the_prepared_manifest_in_under_3_seconds(tmp_path):
-    """No `dbt parse` on load: the manifest is left untouched and the definitions build fast.
-
-    Dagster, dagster-dbt (with dbt's graph selector), DuckDB and Great Expectations are imported
-    first: their import time is the libraries', the same for any project (about 20 s on a busy
-    2-core machine); what is timed is building this project's definitions.
-    """
+def test_loading_the_definitions_reads_the_prepared_manifest_and_parses_nothing(tmp_path):
+    """No `dbt parse` on load: the definitions are built from the manifest `mot parse` wrote, which
+    stays untouched. How long the load takes is the benchmark's figure (`make bench`), not a test's:
+    a timed test fails on a busy machine and proves nothing on a quiet one."""
     from orchestration.settings import Settings
 
-    manifest = Settings.from_env().manifest_path
+    settings = Settings.from_env()
+    manifest = settings.manifest_path
     assert manifest.exists(), "run `mot parse` (make parse) first"
-    before = manifest.stat().st_mtime_ns
+    before = {p: p.stat().st_mtime_ns for p in manifest.parent.iterdir() if p.is_file()}
     script = (
-        "import time, dagster, dagster_dbt, dbt.graph.cli, duckdb, great_expectations\n"
-        "started = time.perf_counter()\n"
         "from orchestration.definitions import defs\n"
         "defs.resolve_asset_graph(); defs.resolve_all_job_defs()\n"
-        "print(f'LOADED {time.perf_counter() - started:.3f}')\n"
+        "print('LOADED', len(list(defs.resolve_asset_graph().get_all_asset_keys())))\n"
     )
-    seconds = float(_load_in_a_fresh_interpreter(script, tmp_path).split("LOADED")[-1])
-    assert seconds < 3, f"the definitions took {seconds:.1f}s to load"
-    assert manifest.stat().st_mtime_ns == before, "loading the definitions re-parsed the dbt project"
+    assets = int(_load_in_a_fresh_interpreter(script, tmp_path).split("LOADED")[-1])
+    assert assets > 60, f"only {assets} assets loaded"
+    after = {p: p.stat().st_mtime_ns for p in manifest.parent.iterdir() if p.is_file()}
+    assert after == before, "loading the definitions wrote into dbt's target folder (a re-parse)"
 
 
 def test_loading_the_definitions_imports_no_library_only_a_run_needs(tmp_path):
