@@ -151,9 +151,16 @@ def test_every_cli_command_has_help(command):
 
 
 def _load_in_a_fresh_interpreter(script: str, dagster_home) -> str:
-    """Run `script` in a new Python, as a code location loads the definitions; its stdout."""
+    """Run `script` in a new Python, as a code location loads the definitions; its stdout, which
+    must hold the script's LOADED line.
+
+    The script runs from a file, not `python -c`: with the `spark` extra installed, pyspark takes a
+    main module without a file for its own doctests and exits 0 on import (through GX), silently."""
+    path = Path(dagster_home) / "load_definitions.py"
+    path.write_text(script)
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_IS_DEV_CLI"}
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+    completed = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300,
                                env={**env, "DAGSTER_HOME": str(dagster_home)})
     assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "LOADED" in completed.stdout, f"the load ended early:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}"
     return completed.stdout
