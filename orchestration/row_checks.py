@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .ingestion.staging import sql_identifier as quoted
+
 if TYPE_CHECKING:  # only a connection's type: loading the definitions (quality.py) needs no DuckDB
     import duckdb
 
@@ -48,10 +50,6 @@ def is_row_level(config) -> bool:
     return config.type in ROW_LEVEL and (mostly is None or float(mostly) >= 1)
 
 
-def quoted(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
 def _value(value, parameters: dict):
     if isinstance(value, dict) and "$PARAMETER" in value:
         return parameters[value["$PARAMETER"]]
@@ -75,12 +73,12 @@ def compile_check(config, severity: str, parameters: dict, column_types: dict[st
         if high is not None:
             tests.append(f"{col} {'>=' if kwargs.get('strict_max') else '>'} ?")
             values.append(high)
-        if not tests:
-            return None
+        if not tests:  # no bound: nothing to judge row by row
+            return RowCheck(kind, column, severity, "false", (), "0")
         # GX leaves missing values to the not-null expectations; NaN is never within a range
         if column_types.get(column) in FLOATS:
             tests.append(f"isnan({col})")
-        bad = f"{col} is not null and ({' or '.join(tests) or 'false'})"
+        bad = f"{col} is not null and ({' or '.join(tests)})"
         values = tuple(values)
     elif kind == IN_SET:
         codes = list(_value(kwargs.get("value_set"), parameters) or [])
