@@ -15,6 +15,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from ..dbt_artifacts import keep_parse_and_prune
 from ..dbt_launcher import PARENT_PID_VARIABLE
 from ..dbt_project import require_manifest
 from ..engines.postgres import fetch_schema
@@ -98,6 +99,7 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
         # bar, as dbt writes them): the row counts are read then, when dbt no longer holds the file.
         events = _collected_with_progress(invocation.stream(), context)
         error = invocation.get_error()
+        _keep_parse_and_prune(invocation.target_path, context.log)
         # On PostgreSQL the built tables are in the server, not in the file counted here: no counts.
         yield from (events if warehouse.postgres() is not None else
                     with_row_counts(events, invocation.manifest, warehouse, context.log))
@@ -122,6 +124,18 @@ def _dbt_assets(target: str, target_dir, retry_policy) -> AssetsDefinition:
                              f"under {warehouse.spark_dir} into {warehouse.path}")
 
     return moments_dbt_assets
+
+
+def _keep_parse_and_prune(invocation_dir: Path, log) -> None:
+    """The next night starts from this night's parse; old invocation folders go (dbt_artifacts.py).
+    Housekeeping: a failure is a warning, never a failed night."""
+    try:
+        removed = keep_parse_and_prune(Path(invocation_dir))
+    except OSError as exc:
+        log.warning(f"dbt's target folder not tidied: {exc}")
+        return
+    if removed:
+        log.debug(f"removed {len(removed)} old dbt invocation folder(s) under {Path(invocation_dir).parent}")
 
 
 def _collected_with_progress(stream, context: AssetExecutionContext) -> list:
