@@ -58,7 +58,7 @@ METADATA_COLUMNS = (
 # Columns added to ingest.load_log / ingest.quarantine after their first release: added in place
 # (`add column if not exists`) so a warehouse built before keeps working.
 LOAD_LOG_ADDED = (("rows_skipped", "BIGINT"), ("rows_duplicate_id", "BIGINT"), ("mapping", "VARCHAR"),
-                  ("mapping_fingerprint", "VARCHAR"))
+                  ("mapping_fingerprint", "VARCHAR"), ("file_identity", "VARCHAR"))
 QUARANTINE_ADDED = (("mapping", "VARCHAR"),)
 # Header readers for the column-name check; JSON lines have none (a NULL field is left out of a record).
 HEADERS = {"csv": lambda conn, spec, path: csv_header(spec, path), "parquet": parquet_fields}
@@ -95,6 +95,7 @@ class FileReport:
     rows_duplicate_id: int = 0  # loaded rows whose declared id an earlier row of the file has
     mapping: str | None = None  # the mapping's name when the table has several
     mapping_fingerprint: str | None = None  # what the file was loaded with (see mapping_fingerprint)
+    file_identity: str | None = None  # the file as the file system saw it before the read (see _identity)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -255,6 +256,18 @@ def _withdraw(conn, spec: TableSpec, current: list[Path], superseded: list[Path]
     return reports
 
 
+def _record_identity(conn, spec: TableSpec, source_file: str, identity: str) -> None:
+    """The file's identity on its latest load's line, once the same bytes were found under a new one."""
+    conn.execute(
+        f"""update {META_SCHEMA}.load_log set file_identity = ?
+            where raw_table = ? and mapping is not distinct from ? and source_file = ? and loaded_at = (
+                select max(loaded_at) from {META_SCHEMA}.load_log
+                where raw_table = ? and mapping is not distinct from ? and source_file = ?
+                    and status in {LOADED + (WITHDRAWN,)}) and status in {LOADED}""",
+        [identity, spec.raw_table, spec.mapping_name, source_file, spec.raw_table, spec.mapping_name, source_file],
+    )
+
+
 def _odd_entries(conn, spec: TableSpec, landing_dir: Path) -> list[FileReport]:
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     reports = []
@@ -271,29 +284,47 @@ def _stat_key(path: Path) -> tuple[int, int]:
     return status.st_size, status.st_mtime_ns
 
 
+def _identity(status: os.stat_result) -> str:
+    """The file as the file system sees it: size, modification and change times, inode. A file
+    whose identity is the one recorded when it was loaded has not been written since, so it is not
+    read (hashed) again: with half a year of daily shards that read is most of a night that brings
+    one new day. The change time (ctime) cannot be set back by touch, cp -p or rsync -t, and a file
+    replaced by another gets a new inode; rewriting a file in place with the same size within the
+    same clock tick is the one change this does not see."""
+    return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}"
+
+
 def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: list[Path],
                     landing_dir: Path, settle_seconds: float = 0.0) -> list[FileReport]:
     """ingest_files for one mapping of a table."""
     if not paths:
         return []
-    stats = {path: _stat_key(path) for path in paths}  # before reading: a change after this rejects the file
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib releases the GIL
-        facts = list(pool.map(file_facts, paths))
-    checksums = [checksum for checksum, _ in facts]
-    line_counts = {path: lines for path, (_, lines) in zip(paths, facts)}
+    status = {path: path.stat() for path in paths}  # before reading: a change after this rejects the file
+    stats = {path: (st.st_size, st.st_mtime_ns) for path, st in status.items()}
+    identities = {path: _identity(st) for path, st in status.items()}
     fingerprint = mapping_fingerprint(spec)
     loaded_with = {}  # file -> the mapping fingerprint its latest load used
     latest = {}
-    for source_file, file_checksum, used in conn.execute(
-        f"""select source_file, file_checksum, mapping_fingerprint from (
-                select source_file, file_checksum, mapping_fingerprint, status,
+    loaded_as = {}  # file -> its identity when its latest load read it
+    for source_file, file_checksum, used, identity in conn.execute(
+        f"""select source_file, file_checksum, mapping_fingerprint, file_identity from (
+                select source_file, file_checksum, mapping_fingerprint, file_identity, status,
                        row_number() over (partition by source_file order by loaded_at desc) as recency
                 from {META_SCHEMA}.load_log
                 where raw_table = ? and mapping is not distinct from ? and status in {LOADED + (WITHDRAWN,)}
             ) where recency = 1 and status in {LOADED}""",
         [spec.raw_table, spec.mapping_name],
     ).fetchall():
-        latest[source_file], loaded_with[source_file] = file_checksum, used
+        latest[source_file], loaded_with[source_file], loaded_as[source_file] = file_checksum, used, identity
+    # A file not written since its load, read with the same mapping, is unchanged without a read.
+    known = {path: latest[relative] for path in paths
+             if loaded_as.get(relative := path.relative_to(landing_dir).as_posix()) == identities[path]
+             and loaded_with.get(relative) == fingerprint}
+    to_read = [path for path in paths if path not in known]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # hashlib releases the GIL
+        facts = dict(zip(to_read, pool.map(file_facts, to_read)))
+    checksums = [known[path] if path in known else facts[path][0] for path in paths]
+    line_counts = {path: lines for path, (_, lines) in facts.items()}
     reports: list[FileReport] = []
     pending: list[tuple[Path, FileReport]] = []
     in_this_load: dict[str, str] = {}  # checksum -> file, for twins delivered together
@@ -302,7 +333,10 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
         relative = path.relative_to(landing_dir).as_posix()
         if latest.get(relative) == checksum and loaded_with.get(relative) == fingerprint:
             reports.append(FileReport(spec.raw_table, relative, checksum, "unchanged", message="already loaded",
-                                      mapping=spec.mapping_name, mapping_fingerprint=fingerprint))
+                                      mapping=spec.mapping_name, mapping_fingerprint=fingerprint,
+                                      file_identity=identities[path]))
+            if path not in known:  # rewritten with the same bytes (a sync, a touch): not read again next night
+                _record_identity(conn, spec, relative, identities[path])
             continue
         # the same bytes loaded with another mapping (or time zone): load them again as it says now
         remapped = latest.get(relative) == checksum
@@ -317,12 +351,12 @@ def _ingest_mapping(conn: duckdb.DuckDBPyConnection, spec: TableSpec, paths: lis
             if relative in latest:
                 message += "; the rows loaded before from this file are kept"
             report = FileReport(spec.raw_table, relative, checksum, status, message=message, mapping=spec.mapping_name,
-                                mapping_fingerprint=fingerprint)
+                                mapping_fingerprint=fingerprint, file_identity=identities[path])
             _log(conn, uuid.uuid4().hex, report, loaded_at)
             reports.append(report)
             continue
         report = FileReport(spec.raw_table, relative, checksum, "replaced" if relative in latest else "loaded",
-                            mapping=spec.mapping_name, mapping_fingerprint=fingerprint,
+                            mapping=spec.mapping_name, mapping_fingerprint=fingerprint, file_identity=identities[path],
                             message="the mapping changed since this file was loaded: loaded again" if remapped else "")
         reports.append(report)
         problem = _unsettled(path, stats[path], settle_seconds)
@@ -547,11 +581,12 @@ def _log(conn, load_id: str, report: FileReport, loaded_at: datetime) -> None:
     conn.execute(
         f"""insert into {META_SCHEMA}.load_log (load_id, raw_table, source_file, file_checksum, status, rows_read,
                 rows_loaded, rows_quarantined, message, loaded_at, rows_skipped, rows_duplicate_id, mapping,
-                mapping_fingerprint)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                mapping_fingerprint, file_identity)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [load_id, report.raw_table, report.source_file, report.file_checksum, report.status,
          report.rows_read, report.rows_loaded, report.rows_quarantined, report.message, loaded_at,
-         report.rows_skipped, report.rows_duplicate_id, report.mapping, report.mapping_fingerprint],
+         report.rows_skipped, report.rows_duplicate_id, report.mapping, report.mapping_fingerprint,
+         report.file_identity],
     )
 
 

@@ -322,7 +322,7 @@ def test_an_old_load_log_gains_the_new_columns(tmp_path, conn):
     conn.execute("insert into ingest.load_log values ('x', 'crm_owners', 'o.csv', 'c', 'loaded', 1, 1, 0, '', now())")
     ensure_schemas(conn)
     columns = [row[0] for row in conn.execute("describe ingest.load_log").fetchall()]
-    assert columns[-4:] == ["rows_skipped", "rows_duplicate_id", "mapping", "mapping_fingerprint"]
+    assert columns[-5:] == ["rows_skipped", "rows_duplicate_id", "mapping", "mapping_fingerprint", "file_identity"]
     assert conn.execute("select count(*) from ingest.load_log").fetchone() == (1,)
 
 
