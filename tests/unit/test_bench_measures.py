@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,13 @@ def test_tree_peak_adds_up_a_child_and_its_grandchild():
         for _ in range(400):
             if bench.descendants_rss_bytes(bench.os.getpid()) > 280 * 1024**2:
                 break
-            subprocess.run(["sleep", "0.05"])
+            time.sleep(0.05)
         else:
             parent.kill()
             pytest.fail("the two holders never reached 280 MiB together")
+        # and keep them so for many sampling periods: one scan of /proc takes longer on a busy
+        # machine, and the sampler must take a sample while both are resident
+        time.sleep(2.0)
         parent.stdin.close()
         assert parent.wait(timeout=30) == 0
     # more than either process alone could hold: both were counted
