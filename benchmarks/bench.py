@@ -208,6 +208,16 @@ def tree_peak_rss(into: dict, key: str, every_s: float = 0.5):
         into[key] = round(peak[0] / GIB, 3)
 
 
+@contextmanager
+def night_memory(into: dict):
+    """Both peaks of a night: the summed RSS of `mot run` and what it starts (night_peak_rss_gib,
+    the target's figure) and getrusage's largest single process (night_peak_process_rss_gib)."""
+    before = peak_child_rss_gib()
+    with tree_peak_rss(into, "night_peak_rss_gib"):
+        yield
+    into["night_peak_process_rss_gib"] = round(max(peak_child_rss_gib(), before), 3)
+
+
 def night_steps(dagster_home: Path, stdout: str) -> dict[str, float]:
     """Seconds per step of the night's Dagster run: where the night goes."""
     from dagster import DagsterInstance
@@ -238,6 +248,12 @@ def generated(scale: float, root: Path, seed: int, m: dict) -> tuple[Path, Path,
     return landing, partial, shards[-1]
 
 
+def night_ratios(m: dict) -> dict:
+    """The incremental night against the full night, and the full night against the reference."""
+    return {"incremental_night_over_full_night": round(m["incremental_night_s"] / m["night_s"], 3),
+            "night_over_reference": round(m["night_s"] / m["reference_s"], 3)}
+
+
 def bench_nights_only(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
     """The two nights and the reference pipeline alone (`--nights-only`): the night targets at a
     scale where the separate ingest and dbt measurements would take hours more."""
@@ -245,8 +261,7 @@ def bench_nights_only(scale: float, root: Path, seed: int, memory_limit: str) ->
     landing, partial, new_day = generated(scale, root, seed, m)
     m.update(nights(scale, root, partial, new_day, memory_limit))
     m.update(reference(scale, root, landing, memory_limit))
-    m["incremental_night_over_full_night"] = round(m["incremental_night_s"] / m["night_s"], 3)
-    m["night_over_reference"] = round(m["night_s"] / m["reference_s"], 3)
+    m.update(night_ratios(m))
     return m
 
 
@@ -300,8 +315,7 @@ def bench_scale(scale: float, root: Path, seed: int, memory_limit: str) -> dict:
     m["dbt_over_bare"] = round(m["dbt_models_s"] / m["bare_sql_s"], 3)
     m["ingest_over_duckdb"] = round(m["ingest_s"] / m["duckdb_load_s"], 3)
     m["incremental_over_full"] = round(m["dbt_incremental_s"] / m["dbt_build_s"], 3)
-    m["incremental_night_over_full_night"] = round(m["incremental_night_s"] / m["night_s"], 3)
-    m["night_over_reference"] = round(m["night_s"] / m["reference_s"], 3)
+    m.update(night_ratios(m))
     return m
 
 
@@ -318,10 +332,8 @@ def nights(scale: float, root: Path, partial: Path, new_day: Path, memory_limit:
     shutil.copytree(partial, landing, copy_function=os.link)
     env = env_for(night / "warehouse.duckdb", landing, night, memory_limit)
     progress(scale, "the full night (mot run, from an empty warehouse)")
-    rss_before = peak_child_rss_gib()
-    with stopwatch(m, "night_s"), tree_peak_rss(m, "night_peak_rss_gib"):
+    with stopwatch(m, "night_s"), night_memory(m):
         completed = run([str(BIN / "mot"), "run"], env)
-    m["night_peak_process_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
     m["night_steps_s"] = night_steps(night / "dagster", completed.stdout)
     m["duckdb_memory_limit"] = memory_limit
     os.link(new_day, landing / new_day.relative_to(partial.parent / "landing"))
@@ -376,15 +388,13 @@ def bench_engine_night(engine: str, scale: float, root: Path, seed: int, memory_
         conn.cursor().execute(f"create database {server.database}")
     env = {**env_for(root / "warehouse.duckdb", root / "landing", root, memory_limit),
            "MOT_DBT_TARGET": engine, **server.environment()}
-    rss_before = peak_child_rss_gib()
     try:
-        with stopwatch(m, "night_s"), tree_peak_rss(m, "night_peak_rss_gib"):
+        with stopwatch(m, "night_s"), night_memory(m):
             completed = run([str(BIN / "mot"), "run"], env)
     finally:
         with postgres.connect(admin) as conn:
             conn.autocommit = True
             conn.cursor().execute(f"drop database if exists {server.database} with (force)")
-    m["night_peak_process_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
     m["night_steps_s"] = night_steps(root / "dagster", completed.stdout)
     return m
 
@@ -405,10 +415,8 @@ def bench_spark_night(scale: float, root: Path, seed: int, memory_limit: str) ->
     m["spark_master"] = Settings.from_env().spark_master
     env = {**env_for(root / "warehouse.duckdb", root / "landing", root, memory_limit),
            "MOT_DBT_TARGET": "spark", "MOT_SPARK_MASTER": m["spark_master"], "MOT_SPARK_DIR": str(root / "spark")}
-    rss_before = peak_child_rss_gib()
-    with stopwatch(m, "night_s"), tree_peak_rss(m, "night_peak_rss_gib"):
+    with stopwatch(m, "night_s"), night_memory(m):
         completed = run([str(BIN / "mot"), "run"], env)
-    m["night_peak_process_rss_gib"] = round(max(peak_child_rss_gib(), rss_before), 3)
     m["night_steps_s"] = night_steps(root / "dagster", completed.stdout)
     return m
 

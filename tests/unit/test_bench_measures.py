@@ -3,6 +3,7 @@ verdicts of a --nights-only run (no separate ingest or dbt figures). Nothing is 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ def test_tree_peak_adds_up_a_child_and_its_grandchild():
         parent = subprocess.Popen([sys.executable, "-c", PARENT], stdin=subprocess.PIPE)
         # wait until both hold their block: the sum passes 280 MiB only when both are resident
         for _ in range(400):
-            if bench.descendants_rss_bytes(bench.os.getpid()) > 280 * 1024**2:
+            if bench.descendants_rss_bytes(os.getpid()) > 280 * 1024**2:
                 break
             time.sleep(0.05)
         else:
@@ -44,7 +45,7 @@ def test_tree_peak_adds_up_a_child_and_its_grandchild():
         assert parent.wait(timeout=30) == 0
     # more than either process alone could hold: both were counted
     assert 280 / 1024 < figures["peak_gib"] < 2.0, figures
-    assert bench.descendants_rss_bytes(bench.os.getpid()) < 150 * 1024**2  # both gone
+    assert bench.descendants_rss_bytes(os.getpid()) < 150 * 1024**2  # both gone
 
 
 def test_nights_only_results_get_the_night_verdicts_and_no_ingest_or_dbt_rows():
